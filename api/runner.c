@@ -1,0 +1,137 @@
+/*
+ * runner.c: checks run concurrently, each with a deadline. A check that
+ * overruns (a hung SCM call, a network probe) is abandoned, not waited
+ * for: its thread keeps a reference to the shared run and the last one
+ * out frees it, so the report never waits longer than its slowest limit.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/internal.h"
+#include "common/xalloc.h"
+#include "platform/thread.h"
+
+struct job {
+	const struct check *check;
+	struct check_result result;
+	uint64_t started, finished;
+	bool done;
+	struct run *run;
+};
+
+struct run {
+	struct plat_mutex *m;
+	struct plat_cond *c;
+	size_t remaining; /* jobs not yet done */
+	size_t refs;	  /* jobs still running + the waiter */
+	struct check_ctx cctx;
+	struct job *jobs;
+	size_t n;
+};
+
+static void
+run_unref(struct run *r)
+{
+	bool last;
+
+	plat_mutex_lock(r->m);
+	last = --r->refs == 0;
+	plat_mutex_unlock(r->m);
+	if (!last)
+		return;
+	for (size_t i = 0; i < r->n; i++)
+		result_clear(&r->jobs[i].result);
+	free(r->jobs);
+	plat_cond_free(r->c);
+	plat_mutex_free(r->m);
+	free(r);
+}
+
+static void
+job_main(void *p)
+{
+	struct job *j = p;
+	struct run *r = j->run;
+	struct check_result res;
+
+	check_run(j->check, &r->cctx, &res);
+	plat_mutex_lock(r->m);
+	j->result = res;
+	j->finished = plat_now_ms();
+	j->done = true;
+	r->remaining--;
+	plat_cond_broadcast(r->c);
+	plat_mutex_unlock(r->m);
+	run_unref(r);
+}
+
+static void
+timed_out(const struct check *c, uint32_t limit, struct check_result *out)
+{
+	struct finding *f;
+
+	result_init(out, c->id, c->title);
+	f = result_add(out, "timeout", ST_ERROR,
+		       "the check did not finish within its time limit of "
+		       "%u ms",
+		       limit);
+	f->error = hr_from_win32(1460); /* ERROR_TIMEOUT */
+	result_finish(out);
+	out->duration_ms = limit;
+}
+
+/* Hand over finished results; stand in for the ones over their limit. */
+static void
+collect(struct run *r, struct check_result *out)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		struct job *j = &r->jobs[i];
+		uint32_t limit = j->check->time_limit_ms;
+
+		if (j->done && j->finished - j->started <= limit) {
+			out[i] = j->result;
+			memset(&j->result, 0, sizeof(j->result));
+		} else {
+			timed_out(j->check, limit, &out[i]);
+		}
+	}
+}
+
+void
+run_checks(const struct api_ctx *ctx, const struct check *const *checks,
+	   size_t n, struct check_result *out)
+{
+	struct run *r = xcalloc(1, sizeof(*r));
+	uint64_t deadline = 0, now = plat_now_ms();
+
+	r->m = plat_mutex_new();
+	r->c = plat_cond_new();
+	r->cctx.host = ctx->host;
+	r->cctx.settings = ctx->settings;
+	r->jobs = xcalloc(n, sizeof(*r->jobs));
+	r->n = n;
+	r->refs = 1;
+	plat_mutex_lock(r->m);
+	for (size_t i = 0; i < n; i++) {
+		struct job *j = &r->jobs[i];
+
+		j->check = checks[i];
+		j->run = r;
+		j->started = now;
+		if (now + checks[i]->time_limit_ms > deadline)
+			deadline = now + checks[i]->time_limit_ms;
+		r->refs++;
+		r->remaining++;
+		if (plat_thread_detached(job_main, j) != 0) {
+			/* No thread to spare: run it here, still timed. */
+			plat_mutex_unlock(r->m);
+			job_main(j);
+			plat_mutex_lock(r->m);
+		}
+	}
+	while (r->remaining > 0 && plat_now_ms() < deadline)
+		plat_cond_wait_until(r->c, r->m, deadline);
+	collect(r, out);
+	plat_mutex_unlock(r->m);
+	run_unref(r);
+}

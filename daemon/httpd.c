@@ -1,0 +1,288 @@
+/*
+ * httpd.c: libmicrohttpd behind the TLS listener. MHD never listens and
+ * never sees TLS: the listener hands it one end of a socket pair per
+ * connection with the real peer address (MHD_add_connection), and the
+ * verified client-certificate CN, registered here by fd, becomes the
+ * connection's socket context when MHD announces the connection.
+ */
+#include "daemon/httpd.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <microhttpd.h>
+
+#include "common/xalloc.h"
+#include "daemon/log.h"
+#include "platform/thread.h"
+
+struct pending {
+	int fd;
+	char cn[256];
+};
+
+struct conn_info {
+	char cn[256];
+	char peer[INET6_ADDRSTRLEN];
+};
+
+struct httpd {
+	struct MHD_Daemon *mhd;
+	const struct api_ctx *api;
+	size_t body_limit;
+	struct plat_mutex *m;
+	struct pending *pending;
+	size_t n_pending, cap_pending;
+};
+
+struct req_ctx {
+	char *body;
+	size_t len, cap;
+	bool too_large;
+	bool answered;
+	uint64_t t0;
+};
+
+static void
+peer_string(const struct sockaddr *sa, char *out, size_t outlen)
+{
+	const void *a = NULL;
+
+	out[0] = '\0';
+	if (sa == NULL)
+		return;
+	if (sa->sa_family == AF_INET)
+		a = &((const struct sockaddr_in *)sa)->sin_addr;
+	else if (sa->sa_family == AF_INET6)
+		a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+	if (a != NULL)
+		inet_ntop(sa->sa_family, a, out, (socklen_t)outlen);
+}
+
+/* Take the pending identity registered for fd, if any. */
+static void
+take_pending(struct httpd *h, int fd, char *cn, size_t cnlen)
+{
+	cn[0] = '\0';
+	plat_mutex_lock(h->m);
+	for (size_t i = 0; i < h->n_pending; i++) {
+		if (h->pending[i].fd == fd) {
+			snprintf(cn, cnlen, "%s", h->pending[i].cn);
+			h->pending[i] = h->pending[--h->n_pending];
+			break;
+		}
+	}
+	plat_mutex_unlock(h->m);
+}
+
+static void
+on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+	      enum MHD_ConnectionNotificationCode what)
+{
+	struct httpd *h = cls;
+	const union MHD_ConnectionInfo *fdi, *ai;
+	struct conn_info *ci;
+
+	if (what == MHD_CONNECTION_NOTIFY_CLOSED) {
+		free(*socket_ctx);
+		*socket_ctx = NULL;
+		return;
+	}
+	ci = xcalloc(1, sizeof(*ci));
+	fdi = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (fdi != NULL)
+		take_pending(h, fdi->connect_fd, ci->cn, sizeof(ci->cn));
+	ai = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ai != NULL)
+		peer_string(ai->client_addr, ci->peer, sizeof(ci->peer));
+	*socket_ctx = ci;
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+	     enum MHD_RequestTerminationCode toe)
+{
+	struct req_ctx *rc = *con_cls;
+
+	(void)cls, (void)conn, (void)toe;
+	if (rc == NULL)
+		return;
+	free(rc->body);
+	free(rc);
+	*con_cls = NULL;
+}
+
+static const struct conn_info *
+conn_info(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *i;
+
+	i = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return i != NULL ? i->socket_context : NULL;
+}
+
+static enum MHD_Result
+send_response(struct MHD_Connection *conn, struct api_response *res)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ok;
+
+	r = MHD_create_response_from_buffer(res->body_len, res->body,
+					    MHD_RESPMEM_MUST_FREE);
+	if (r == NULL)
+		return MHD_NO;
+	res->body = NULL; /* MHD frees it */
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				res->content_type);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	if (res->allow[0] != '\0')
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, res->allow);
+	if (res->www_authenticate)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+					"Bearer realm=\"wsusdiag\"");
+	ok = MHD_queue_response(conn, (unsigned)res->status, r);
+	MHD_destroy_response(r);
+	return ok;
+}
+
+static enum MHD_Result
+answer(struct httpd *h, struct MHD_Connection *conn, const char *url,
+       const char *method, struct req_ctx *rc)
+{
+	const struct conn_info *ci = conn_info(conn);
+	struct api_request req = {0};
+	struct api_response res;
+	enum MHD_Result ok;
+
+	req.method = method;
+	req.path = url;
+	req.authorization = MHD_lookup_connection_value(
+	    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	req.content_type = MHD_lookup_connection_value(
+	    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	req.body = rc->body;
+	req.body_len = rc->len;
+	req.body_too_large = rc->too_large;
+	req.peer = ci ? ci->peer : "";
+	req.cert_cn = ci && ci->cn[0] ? ci->cn : NULL;
+	api_handle(h->api, &req, &res);
+	rc->answered = true;
+	ok = send_response(conn, &res);
+	log_info("%s %s %s %d %llums %s", req.peer, method, url, res.status,
+		 (unsigned long long)(plat_now_ms() - rc->t0),
+		 res.identity[0] ? res.identity : "-");
+	api_response_clear(&res);
+	return ok;
+}
+
+/* A declared length over the limit is refused before the body is read. */
+static bool
+declared_too_large(struct httpd *h, struct MHD_Connection *conn)
+{
+	const char *cl = MHD_lookup_connection_value(
+	    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+	return cl != NULL && strtoull(cl, NULL, 10) > h->body_limit;
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url,
+	   const char *method, const char *version, const char *upload,
+	   size_t *upload_size, void **con_cls)
+{
+	struct httpd *h = cls;
+	struct req_ctx *rc = *con_cls;
+
+	(void)version;
+	if (rc == NULL) {
+		rc = xcalloc(1, sizeof(*rc));
+		rc->t0 = plat_now_ms();
+		*con_cls = rc;
+		if (!declared_too_large(h, conn))
+			return MHD_YES;
+		rc->too_large = true;
+		return answer(h, conn, url, method, rc);
+	}
+	if (rc->answered) {
+		*upload_size = 0; /* the connection closes after the answer */
+		return MHD_YES;
+	}
+	if (*upload_size > 0) {
+		if (rc->len + *upload_size > h->body_limit) {
+			rc->too_large = true;
+			*upload_size = 0;
+			return answer(h, conn, url, method, rc);
+		}
+		rc->body = xgrow(rc->body, &rc->cap, rc->len + *upload_size, 1);
+		memcpy(rc->body + rc->len, upload, *upload_size);
+		rc->len += *upload_size;
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	return answer(h, conn, url, method, rc);
+}
+
+struct httpd *
+httpd_start(const struct api_ctx *api, const struct httpd_limits *lim,
+	    char *err, size_t errlen)
+{
+	struct httpd *h = xcalloc(1, sizeof(*h));
+	unsigned flags = MHD_USE_THREAD_PER_CONNECTION |
+			 MHD_USE_INTERNAL_POLLING_THREAD |
+			 MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC | MHD_USE_POLL;
+
+	h->api = api;
+	h->body_limit = lim->body_bytes;
+	h->m = plat_mutex_new();
+	h->mhd = MHD_start_daemon(
+	    flags, 0, NULL, NULL, on_request, h, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned)lim->idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned)lim->connections, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (size_t)lim->header_bytes, MHD_OPTION_NOTIFY_CONNECTION,
+	    on_connection, h, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+	    MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 * 1024), MHD_OPTION_END);
+	if (h->mhd == NULL) {
+		snprintf(err, errlen, "libmicrohttpd did not start");
+		plat_mutex_free(h->m);
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+int
+httpd_add(struct httpd *h, int fd, const struct sockaddr *peer,
+	  socklen_t peerlen, const char *cn)
+{
+	plat_mutex_lock(h->m);
+	h->pending = xgrow(h->pending, &h->cap_pending, h->n_pending,
+			   sizeof(*h->pending));
+	h->pending[h->n_pending].fd = fd;
+	snprintf(h->pending[h->n_pending].cn,
+		 sizeof(h->pending[h->n_pending].cn), "%s", cn ? cn : "");
+	h->n_pending++;
+	plat_mutex_unlock(h->m);
+	if (MHD_add_connection(h->mhd, fd, peer, peerlen) == MHD_YES)
+		return 0;
+	/* MHD closed fd; forget the identity registered for it. */
+	{
+		char dummy[256];
+
+		take_pending(h, fd, dummy, sizeof(dummy));
+	}
+	return -1;
+}
+
+void
+httpd_stop(struct httpd *h)
+{
+	if (h == NULL)
+		return;
+	MHD_stop_daemon(h->mhd);
+	plat_mutex_free(h->m);
+	free(h->pending);
+	free(h);
+}

@@ -1,0 +1,35 @@
+/*
+ * httpd.h: the HTTP layer (libmicrohttpd, thread per connection, no
+ * listen socket of its own) between the listener and api_handle().
+ */
+#ifndef WSUSDIAG_HTTPD_H
+#define WSUSDIAG_HTTPD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "api/api.h"
+
+struct httpd_limits {
+	uint32_t connections;
+	uint32_t idle_timeout_s;
+	size_t body_bytes;
+	size_t header_bytes; /* per-connection memory for the request head */
+};
+
+struct httpd;
+
+struct httpd *httpd_start(const struct api_ctx *api,
+			  const struct httpd_limits *lim, char *err,
+			  size_t errlen);
+/*
+ * Hand over a connected socket with the real peer address and the
+ * verified client-certificate CN (NULL or "" for none). MHD owns fd
+ * afterwards, also on failure (-1).
+ */
+int httpd_add(struct httpd *h, int fd, const struct sockaddr *peer,
+	      socklen_t peerlen, const char *cn);
+void httpd_stop(struct httpd *h);
+
+#endif

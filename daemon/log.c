@@ -1,0 +1,73 @@
+#include "daemon/log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "platform/host.h"
+
+static enum log_level min_level = LOG_INFO;
+static const char *const level_names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
+
+void
+log_set_level(enum log_level l)
+{
+	min_level = l;
+}
+
+bool
+log_parse_level(const char *s, enum log_level *out)
+{
+	static const char *const names[] = {"debug", "info", "warn", "error"};
+
+	for (size_t i = 0; i < 4; i++) {
+		if (strcmp(s, names[i]) == 0) {
+			*out = (enum log_level)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* One fprintf per line keeps lines whole when threads log at once. */
+static void
+vlog(enum log_level l, const char *suffix, const char *fmt, va_list ap)
+{
+	char when[32], msg[1024];
+
+	if (l < min_level)
+		return;
+	plat_utc_iso(when);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	fprintf(stderr, "%s %-5s %s%s%s\n", when, level_names[l], msg,
+		suffix ? ": " : "", suffix ? suffix : "");
+}
+
+#define LOG_FN(fn, level, suffix_expr)                                         \
+	void fn(const char *fmt, ...)                                          \
+	{                                                                      \
+		const char *sfx = suffix_expr;                                 \
+		va_list ap;                                                    \
+		va_start(ap, fmt);                                             \
+		vlog(level, sfx, fmt, ap);                                     \
+		va_end(ap);                                                    \
+	}
+
+LOG_FN(log_debug, LOG_DEBUG, NULL)
+LOG_FN(log_info, LOG_INFO, NULL)
+LOG_FN(log_warn, LOG_WARN, strerror(errno))
+LOG_FN(log_warnx, LOG_WARN, NULL)
+LOG_FN(log_errorx, LOG_ERROR, NULL)
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_ERROR, NULL, fmt, ap);
+	va_end(ap);
+	exit(1);
+}

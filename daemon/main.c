@@ -1,0 +1,341 @@
+/*
+ * main.c: wsusdiagd's command line, start-up and shutdown.
+ */
+#include <arpa/inet.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/audit.h"
+#include "api/internal.h"
+#include "daemon/config.h"
+#include "daemon/httpd.h"
+#include "daemon/init.h"
+#include "daemon/listener.h"
+#include "daemon/log.h"
+#include "daemon/tls.h"
+#include "platform/probe.h"
+
+extern const char openapi_yaml[];
+extern const size_t openapi_yaml_len;
+
+struct options {
+	const char *config;
+	const char *listen;
+	const char *host;
+	const char *log_level;
+	bool check_config;
+	bool writeback;
+	bool insecure_http;
+};
+
+static const char usage[] =
+    "usage: wsusdiagd --config FILE [options]\n"
+    "       wsusdiagd init --dir DIR\n"
+    "       wsusdiagd hash-token < token\n"
+    "       wsusdiagd routes\n"
+    "\n"
+    "options:\n"
+    "  --config FILE        the configuration (wsusdiagd init writes one)\n"
+    "  --listen ADDR:PORT   override \"listen\" (e.g. 127.0.0.1:8550)\n"
+    "  --host sim:FILE|win32\n"
+    "                       override \"host\": a simulated host file or the\n"
+    "                       real Windows host\n"
+    "  --sim-writeback      write a simulated host's changes back to FILE\n"
+    "  --insecure-http      serve plain HTTP instead of TLS; only allowed\n"
+    "                       on a loopback address\n"
+    "  --log-level LEVEL    debug, info (default), warn or error\n"
+    "  --check-config       validate the configuration and exit\n"
+    "  --version            print the version and exit\n"
+    "  --help               print this help and exit\n";
+
+static int
+parse_options(int argc, char **argv, struct options *o)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char **slot = NULL;
+
+		if (strcmp(a, "--config") == 0)
+			slot = &o->config;
+		else if (strcmp(a, "--listen") == 0)
+			slot = &o->listen;
+		else if (strcmp(a, "--host") == 0)
+			slot = &o->host;
+		else if (strcmp(a, "--log-level") == 0)
+			slot = &o->log_level;
+		else if (strcmp(a, "--check-config") == 0)
+			o->check_config = true;
+		else if (strcmp(a, "--sim-writeback") == 0)
+			o->writeback = true;
+		else if (strcmp(a, "--insecure-http") == 0)
+			o->insecure_http = true;
+		else {
+			fprintf(stderr, "wsusdiagd: unknown option %s\n%s", a,
+				usage);
+			return -1;
+		}
+		if (slot != NULL) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "wsusdiagd: %s needs a value\n",
+					a);
+				return -1;
+			}
+			*slot = argv[++i];
+		}
+	}
+	if (o->config == NULL) {
+		fprintf(stderr, "wsusdiagd: --config FILE is required "
+				"(wsusdiagd init --dir DIR writes one)\n");
+		return -1;
+	}
+	return 0;
+}
+
+static bool
+is_loopback(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+static int
+load_config(const struct options *o, struct wsd_config *c)
+{
+	enum log_level lvl;
+	char err[768];
+
+	config_defaults(c);
+	if (o->log_level != NULL) {
+		if (!log_parse_level(o->log_level, &lvl)) {
+			fprintf(stderr, "wsusdiagd: --log-level: expected "
+					"debug, info, warn or error\n");
+			return -1;
+		}
+		log_set_level(lvl);
+	}
+	if (config_load(c, o->config, err, sizeof(err)) != 0)
+		goto fail;
+	if (o->listen != NULL &&
+	    config_parse_listen(o->listen, c->listen_host,
+				sizeof(c->listen_host), &c->listen_port) != 0) {
+		snprintf(err, sizeof(err),
+			 "--listen: expected ADDRESS:PORT, got \"%s\"",
+			 o->listen);
+		goto fail;
+	}
+	if (o->host != NULL &&
+	    config_parse_host(c, o->host, err, sizeof(err)) != 0)
+		goto fail;
+	if (config_check_files(c, err, sizeof(err)) != 0)
+		goto fail;
+	if (o->insecure_http && !is_loopback(c->listen_host)) {
+		snprintf(err, sizeof(err),
+			 "--insecure-http is only allowed on a loopback "
+			 "address (127.0.0.0/8 or ::1), not %s: anyone on the "
+			 "network could read the tokens",
+			 c->listen_host);
+		goto fail;
+	}
+	return 0;
+fail:
+	fprintf(stderr, "wsusdiagd: %s\n", err);
+	return -1;
+}
+
+struct daemon {
+	struct wsd_config cfg;
+	struct check_settings settings;
+	struct api_ctx api;
+	struct host *host;
+	struct tls_server *tls;
+	struct httpd *httpd;
+	struct listener *listener;
+};
+
+/* Everything that can fail on bad input, before anything listens. */
+static int
+open_parts(struct daemon *d, const struct options *o)
+{
+	char err[768];
+
+	if (d->cfg.host_kind == HOST_SIM)
+		d->host = host_sim_open(d->cfg.host_path, o->writeback, err,
+					sizeof(err));
+	else
+		d->host = host_win32_open(err, sizeof(err));
+	if (d->host == NULL)
+		goto fail;
+	if (!o->insecure_http &&
+	    (d->tls = tls_server_new(d->cfg.tls_cert, d->cfg.tls_key,
+				     d->cfg.tls_client_ca, err, sizeof(err))) ==
+		NULL)
+		goto fail;
+	d->api.audit = audit_open(d->cfg.audit_log);
+	if (d->api.audit == NULL) {
+		snprintf(err, sizeof(err), "audit_log: %s: cannot open",
+			 d->cfg.audit_log);
+		goto fail;
+	}
+	return 0;
+fail:
+	fprintf(stderr, "wsusdiagd: %s\n", err);
+	return -1;
+}
+
+static int
+serve(struct daemon *d, bool insecure)
+{
+	struct httpd_limits hl = {d->cfg.max_connections, d->cfg.idle_timeout_s,
+				  d->cfg.body_bytes, 32768};
+	struct listener_config lc = {0};
+	char err[512];
+
+	d->httpd = httpd_start(&d->api, &hl, err, sizeof(err));
+	if (d->httpd == NULL)
+		goto fail;
+	lc.host = d->cfg.listen_host;
+	lc.port = d->cfg.listen_port;
+	lc.tls = d->tls;
+	lc.httpd = d->httpd;
+	lc.auth = &d->cfg.auth;
+	lc.max_connections = d->cfg.max_connections;
+	lc.per_ip = d->cfg.per_ip;
+	lc.handshake_timeout_s = d->cfg.handshake_timeout_s;
+	lc.idle_timeout_s = d->cfg.idle_timeout_s;
+	d->listener = listener_start(&lc, err, sizeof(err));
+	if (d->listener == NULL)
+		goto fail;
+	log_info("listening on %s://%s%s%s:%u (host: %s%s%s)",
+		 insecure ? "http" : "https", strchr(lc.host, ':') ? "[" : "",
+		 lc.host, strchr(lc.host, ':') ? "]" : "",
+		 (unsigned)listener_port(d->listener), d->host->ops->kind,
+		 d->cfg.host_kind == HOST_SIM ? " " : "",
+		 d->cfg.host_kind == HOST_SIM ? d->cfg.host_path : "");
+	return 0;
+fail:
+	fprintf(stderr, "wsusdiagd: %s\n", err);
+	return -1;
+}
+
+static int
+wait_for_signal(void)
+{
+	sigset_t set;
+	int sig = 0;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigwait(&set, &sig);
+	return sig;
+}
+
+static void
+shutdown_daemon(struct daemon *d)
+{
+	bool drained = true;
+
+	if (d->listener != NULL) {
+		drained = listener_stop(d->listener, 10000);
+		if (drained)
+			listener_free(d->listener);
+	}
+	/* Threads that still run use MHD and the host: leave them be. */
+	if (!drained)
+		return;
+	httpd_stop(d->httpd);
+	tls_server_free(d->tls);
+	audit_close(d->api.audit);
+	action_locks_free(d->api.locks);
+	host_close(d->host);
+	config_free(&d->cfg);
+}
+
+static void
+block_signals(void)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	/* Every thread inherits the mask; main alone takes the signal. */
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+static int
+run_daemon(int argc, char **argv)
+{
+	static struct daemon d;
+	struct options o = {0};
+	int sig;
+
+	if (parse_options(argc, argv, &o) != 0 || load_config(&o, &d.cfg) != 0)
+		return 2;
+	block_signals();
+	plat_probe_global_init();
+	if (open_parts(&d, &o) != 0)
+		return 1;
+	d.settings.probe_timeout_ms = d.cfg.probe_timeout_ms;
+	d.settings.service_wait_ms = d.cfg.service_wait_ms;
+	d.api.host = d.host;
+	d.api.auth = &d.cfg.auth;
+	d.api.settings = &d.settings;
+	d.api.locks = action_locks_new();
+	d.api.body_limit = d.cfg.body_bytes;
+	d.api.openapi_yaml = openapi_yaml;
+	d.api.openapi_len = openapi_yaml_len;
+	if (o.check_config) {
+		printf("%s: configuration OK\n", o.config);
+		return 0;
+	}
+	if (serve(&d, o.insecure_http) != 0)
+		return 1;
+	sig = wait_for_signal();
+	log_info("signal %d: shutting down", sig);
+	shutdown_daemon(&d);
+	log_info("stopped");
+	return 0;
+}
+
+static int
+print_routes(void)
+{
+	for (size_t i = 0; i < route_count; i++)
+		printf("%s %s %s\n", route_table[i].method,
+		       route_table[i].pattern, role_name(route_table[i].role));
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "init") == 0) {
+		if (argc != 4 || strcmp(argv[2], "--dir") != 0) {
+			fprintf(stderr, "usage: wsusdiagd init --dir DIR\n");
+			return 2;
+		}
+		return wsd_init(argv[3], stdout);
+	}
+	if (argc == 2 && strcmp(argv[1], "hash-token") == 0)
+		return wsd_hash_token(stdin, stdout);
+	if (argc == 2 && strcmp(argv[1], "routes") == 0)
+		return print_routes();
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		printf("wsusdiagd %s (%s build)\n", WSUSDIAG_VERSION,
+		       plat_build_name());
+		return 0;
+	}
+	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	return run_daemon(argc, argv);
+}

@@ -1,0 +1,326 @@
+/*
+ * tls.c: mbedTLS server configuration and per-connection sessions.
+ */
+#include "daemon/tls.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/error.h>
+#include <mbedtls/net_sockets.h>
+#include <mbedtls/oid.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/ssl.h>
+#include <mbedtls/ssl_cache.h>
+#include <mbedtls/x509_crt.h>
+
+#include "common/xalloc.h"
+#include "platform/host.h"
+
+struct tls_server {
+	mbedtls_ssl_config conf;
+	mbedtls_x509_crt cert;
+	mbedtls_x509_crt ca;
+	mbedtls_pk_context key;
+	mbedtls_entropy_context entropy;
+	mbedtls_ctr_drbg_context drbg;
+	mbedtls_ssl_cache_context cache;
+	int has_ca;
+};
+
+struct tls_conn {
+	mbedtls_ssl_context ssl;
+	int fd;
+};
+
+/* ECDHE for forward secrecy, AEAD only: nothing CBC, nothing static-RSA. */
+static const int suites[] = {
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+    MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    0,
+};
+
+static int
+mbed_fail(char *err, size_t errlen, const char *what, const char *path, int rc)
+{
+	char buf[128];
+
+	mbedtls_strerror(rc, buf, sizeof(buf));
+	snprintf(err, errlen, "%s %s: %s (-0x%04x)", what, path ? path : "",
+		 buf, (unsigned)-rc);
+	return -1;
+}
+
+static int
+load_credentials(struct tls_server *s, const char *cert, const char *key,
+		 const char *ca, char *err, size_t errlen)
+{
+	int rc;
+
+	if ((rc = mbedtls_x509_crt_parse_file(&s->cert, cert)) != 0)
+		return mbed_fail(err, errlen, "tls.cert", cert, rc);
+	rc = mbedtls_pk_parse_keyfile(&s->key, key, NULL);
+	if (rc != 0)
+		return mbed_fail(err, errlen, "tls.key", key, rc);
+	if ((rc = mbedtls_pk_check_pair(&s->cert.pk, &s->key)) != 0)
+		return mbed_fail(err, errlen, "tls.key does not match tls.cert",
+				 key, rc);
+	if (ca != NULL) {
+		if ((rc = mbedtls_x509_crt_parse_file(&s->ca, ca)) != 0)
+			return mbed_fail(err, errlen, "tls.client_ca", ca, rc);
+		s->has_ca = 1;
+	}
+	return 0;
+}
+
+static int
+configure(struct tls_server *s, char *err, size_t errlen)
+{
+	mbedtls_ssl_config *c = &s->conf;
+	int rc;
+
+	rc = mbedtls_ssl_config_defaults(c, MBEDTLS_SSL_IS_SERVER,
+					 MBEDTLS_SSL_TRANSPORT_STREAM,
+					 MBEDTLS_SSL_PRESET_DEFAULT);
+	if (rc != 0)
+		return mbed_fail(err, errlen, "TLS defaults", NULL, rc);
+	mbedtls_ssl_conf_rng(c, mbedtls_ctr_drbg_random, &s->drbg);
+	mbedtls_ssl_conf_min_version(c, MBEDTLS_SSL_MAJOR_VERSION_3,
+				     MBEDTLS_SSL_MINOR_VERSION_3);
+	mbedtls_ssl_conf_max_version(c, MBEDTLS_SSL_MAJOR_VERSION_3,
+				     MBEDTLS_SSL_MINOR_VERSION_3);
+	mbedtls_ssl_conf_ciphersuites(c, suites);
+	mbedtls_ssl_conf_renegotiation(c, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
+	mbedtls_ssl_conf_session_cache(c, &s->cache, mbedtls_ssl_cache_get,
+				       mbedtls_ssl_cache_set);
+	if ((rc = mbedtls_ssl_conf_own_cert(c, &s->cert, &s->key)) != 0)
+		return mbed_fail(err, errlen, "tls.cert", NULL, rc);
+	/*
+	 * Client certificates are optional (token callers have none); one
+	 * that is presented must verify, which tls_conn_handshake enforces.
+	 */
+	if (s->has_ca) {
+		mbedtls_ssl_conf_ca_chain(c, &s->ca, NULL);
+		mbedtls_ssl_conf_authmode(c, MBEDTLS_SSL_VERIFY_OPTIONAL);
+	} else {
+		mbedtls_ssl_conf_authmode(c, MBEDTLS_SSL_VERIFY_NONE);
+	}
+	return 0;
+}
+
+struct tls_server *
+tls_server_new(const char *cert, const char *key, const char *client_ca,
+	       char *err, size_t errlen)
+{
+	struct tls_server *s = xcalloc(1, sizeof(*s));
+	static const char pers[] = "wsusdiagd";
+	int rc;
+
+	mbedtls_ssl_config_init(&s->conf);
+	mbedtls_x509_crt_init(&s->cert);
+	mbedtls_x509_crt_init(&s->ca);
+	mbedtls_pk_init(&s->key);
+	mbedtls_entropy_init(&s->entropy);
+	mbedtls_ctr_drbg_init(&s->drbg);
+	mbedtls_ssl_cache_init(&s->cache);
+	rc = mbedtls_ctr_drbg_seed(&s->drbg, mbedtls_entropy_func, &s->entropy,
+				   (const unsigned char *)pers, sizeof(pers));
+	if (rc != 0) {
+		mbed_fail(err, errlen, "random generator", NULL, rc);
+		goto fail;
+	}
+	if (load_credentials(s, cert, key, client_ca, err, errlen) != 0 ||
+	    configure(s, err, errlen) != 0)
+		goto fail;
+	return s;
+fail:
+	tls_server_free(s);
+	return NULL;
+}
+
+void
+tls_server_free(struct tls_server *s)
+{
+	if (s == NULL)
+		return;
+	mbedtls_ssl_cache_free(&s->cache);
+	mbedtls_ssl_config_free(&s->conf);
+	mbedtls_x509_crt_free(&s->cert);
+	mbedtls_x509_crt_free(&s->ca);
+	mbedtls_pk_free(&s->key);
+	mbedtls_ctr_drbg_free(&s->drbg);
+	mbedtls_entropy_free(&s->entropy);
+	free(s);
+}
+
+static int
+bio_send(void *ctx, const unsigned char *buf, size_t len)
+{
+	struct tls_conn *c = ctx;
+	ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
+
+	if (n >= 0)
+		return (int)n;
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		return MBEDTLS_ERR_SSL_WANT_WRITE;
+	return MBEDTLS_ERR_NET_SEND_FAILED;
+}
+
+static int
+bio_recv(void *ctx, unsigned char *buf, size_t len)
+{
+	struct tls_conn *c = ctx;
+	ssize_t n = recv(c->fd, buf, len, 0);
+
+	if (n >= 0)
+		return (int)n;
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		return MBEDTLS_ERR_SSL_WANT_READ;
+	if (errno == ECONNRESET)
+		return MBEDTLS_ERR_NET_CONN_RESET;
+	return MBEDTLS_ERR_NET_RECV_FAILED;
+}
+
+struct tls_conn *
+tls_conn_new(struct tls_server *s, int fd)
+{
+	struct tls_conn *c = xcalloc(1, sizeof(*c));
+
+	c->fd = fd;
+	mbedtls_ssl_init(&c->ssl);
+	if (mbedtls_ssl_setup(&c->ssl, &s->conf) != 0) {
+		mbedtls_ssl_free(&c->ssl);
+		free(c);
+		return NULL;
+	}
+	mbedtls_ssl_set_bio(&c->ssl, c, bio_send, bio_recv, NULL);
+	return c;
+}
+
+/* Wait for the socket as mbedTLS asked; 0 ready, -1 deadline passed. */
+static int
+wait_io(int fd, int rc, uint64_t deadline_ms)
+{
+	struct pollfd p = {.fd = fd};
+	uint64_t now = plat_now_ms();
+
+	if (now >= deadline_ms)
+		return -1;
+	p.events = rc == MBEDTLS_ERR_SSL_WANT_WRITE ? POLLOUT : POLLIN;
+	if (poll(&p, 1, (int)(deadline_ms - now)) <= 0)
+		return -1;
+	return 0;
+}
+
+static void
+subject_cn(const mbedtls_x509_crt *crt, char *cn, size_t cnlen)
+{
+	const mbedtls_x509_name *n;
+
+	cn[0] = '\0';
+	for (n = &crt->subject; n != NULL; n = n->next) {
+		if (MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &n->oid) == 0) {
+			size_t len =
+			    n->val.len < cnlen - 1 ? n->val.len : cnlen - 1;
+
+			memcpy(cn, n->val.p, len);
+			cn[len] = '\0';
+			return;
+		}
+	}
+}
+
+int
+tls_conn_handshake(struct tls_conn *c, uint64_t deadline_ms, char *cn,
+		   size_t cnlen, char *err, size_t errlen)
+{
+	const mbedtls_x509_crt *peer;
+	int rc;
+
+	cn[0] = '\0';
+	while ((rc = mbedtls_ssl_handshake(&c->ssl)) != 0) {
+		if (rc != MBEDTLS_ERR_SSL_WANT_READ &&
+		    rc != MBEDTLS_ERR_SSL_WANT_WRITE)
+			return mbed_fail(err, errlen, "handshake", NULL, rc);
+		if (wait_io(c->fd, rc, deadline_ms) != 0) {
+			snprintf(err, errlen, "handshake deadline passed");
+			return -1;
+		}
+	}
+	peer = mbedtls_ssl_get_peer_cert(&c->ssl);
+	if (peer == NULL)
+		return 0;
+	if (mbedtls_ssl_get_verify_result(&c->ssl) != 0) {
+		snprintf(err, errlen, "client certificate did not verify");
+		mbedtls_ssl_send_alert_message(&c->ssl,
+					       MBEDTLS_SSL_ALERT_LEVEL_FATAL,
+					       MBEDTLS_SSL_ALERT_MSG_BAD_CERT);
+		return -1;
+	}
+	subject_cn(peer, cn, cnlen);
+	return 0;
+}
+
+ssize_t
+tls_conn_read(struct tls_conn *c, void *buf, size_t len)
+{
+	int rc = mbedtls_ssl_read(&c->ssl, buf, len);
+
+	if (rc > 0)
+		return rc;
+	if (rc == 0 || rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY)
+		return 0;
+	if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE)
+		return TLS_WANT;
+	return -1;
+}
+
+int
+tls_conn_write_all(struct tls_conn *c, const void *buf, size_t len,
+		   uint64_t deadline_ms)
+{
+	const unsigned char *p = buf;
+
+	while (len > 0) {
+		int rc = mbedtls_ssl_write(&c->ssl, p, len);
+
+		if (rc > 0) {
+			p += rc;
+			len -= (size_t)rc;
+			continue;
+		}
+		if (rc != MBEDTLS_ERR_SSL_WANT_READ &&
+		    rc != MBEDTLS_ERR_SSL_WANT_WRITE)
+			return -1;
+		if (wait_io(c->fd, rc, deadline_ms) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+size_t
+tls_conn_pending(struct tls_conn *c)
+{
+	return mbedtls_ssl_get_bytes_avail(&c->ssl);
+}
+
+void
+tls_conn_free(struct tls_conn *c, int notify)
+{
+	if (c == NULL)
+		return;
+	if (notify)
+		mbedtls_ssl_close_notify(&c->ssl);
+	mbedtls_ssl_free(&c->ssl);
+	free(c);
+}

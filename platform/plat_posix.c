@@ -1,0 +1,64 @@
+/*
+ * plat_posix.c: clocks and sleeping on POSIX systems.
+ */
+#include "platform/host.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <time.h>
+
+uint64_t
+plat_now_ms(void)
+{
+	struct timespec ts;
+
+	/* Monotonic: waits and durations must not jump with the wall clock. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void
+plat_sleep_ms(uint32_t ms)
+{
+	struct timespec req, rem;
+
+	req.tv_sec = ms / 1000u;
+	req.tv_nsec = (long)(ms % 1000u) * 1000000L;
+	/* A signal must not cut a wait short. */
+	while (nanosleep(&req, &rem) == -1 && errno == EINTR)
+		req = rem;
+}
+
+static void
+utc_now(struct tm *tm, long *msec)
+{
+	struct timespec ts;
+	time_t t;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	t = ts.tv_sec;
+	gmtime_r(&t, tm);
+	*msec = ts.tv_nsec / 1000000L;
+}
+
+void
+plat_utc_stamp(char out[17])
+{
+	struct tm tm;
+	long msec;
+
+	utc_now(&tm, &msec);
+	strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
+}
+
+void
+plat_utc_iso(char out[32])
+{
+	char base[24];
+	struct tm tm;
+	long msec;
+
+	utc_now(&tm, &msec);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, 32, "%s.%03ldZ", base, msec);
+}

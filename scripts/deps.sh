@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Install what wsusdiag needs from Debian 12's archive (run as root).
+#   scripts/deps.sh          build and run
+#   scripts/deps.sh --test   also what the test suite needs
+set -euo pipefail
+
+pkgs=(gcc make cmake pkg-config libc6-dev
+	libmicrohttpd-dev libcjson-dev libmbedtls-dev libcurl4-openssl-dev
+	openssl curl ca-certificates)
+if [ "${1:-}" = "--test" ]; then
+	pkgs+=(libcriterion-dev)
+	# The spec linter comes from npm; Debian's nodejs/npm unless the
+	# machine already has a Node.js with npm (e.g. from another source).
+	command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps.sh: missing packages: ${missing[*]}; run as root to install them" >&2
+	exit 1
+fi
+echo "deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,72 @@
+/*
+ * daemon_harness.h: start the real wsusdiagd on 127.0.0.1 (any free
+ * port) with a test configuration, talk to it over TLS with libcurl, and
+ * stop it with SIGTERM, checking that it exits cleanly.
+ */
+#ifndef WSUSDIAG_DAEMON_HARNESS_H
+#define WSUSDIAG_DAEMON_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <cjson/cJSON.h>
+
+/* Tokens the test configuration accepts (their SHA-256 is in it). */
+#define ADMIN_TOKEN "admin-token-for-the-integration-tests"
+#define READ_TOKEN  "read-token-for-the-integration-tests"
+
+struct daemon_opts {
+	const char *host_file;	/* relative to examples/hosts/ or absolute */
+	const char *allow;	/* JSON array text; NULL: loopback */
+	bool insecure_http;	/* --insecure-http */
+	bool writeback;		/* --sim-writeback on a private copy */
+	const char *extra_json; /* extra top-level members, e.g. "\"x\":1" */
+};
+
+struct daemon {
+	pid_t pid;
+	int port;
+	char dir[256]; /* private temp dir: config, log, audit */
+	char log[300];
+	char certs[256];     /* the test PKI */
+	char host_copy[300]; /* the simulated host file in use */
+};
+
+/* Start and wait until it listens; aborts the test on failure. */
+void daemon_start(struct daemon *d, const struct daemon_opts *o);
+/* SIGTERM, wait; returns the exit status (0 for a clean stop). */
+int daemon_stop(struct daemon *d);
+
+struct http_opts {
+	const char *method;
+	const char *path;
+	const char *token;	  /* Bearer token or NULL */
+	const char *body;	  /* NULL: none */
+	const char *content_type; /* with body; NULL: application/json */
+	const char *client_cert; /* name in the test PKI, e.g. "admin-client" */
+	bool plain;		 /* http:// instead of https:// */
+	long timeout_ms;	 /* 0: 10 s */
+};
+
+struct http_reply {
+	long status;   /* 0 when no HTTP answer came */
+	int curl_code; /* CURLcode */
+	char *body;
+	char *content_type;
+	char *allow;
+	char *www_authenticate;
+	cJSON *json; /* parsed body, or NULL */
+};
+
+void http_call(const struct daemon *d, const struct http_opts *o,
+	       struct http_reply *r);
+void http_reply_free(struct http_reply *r);
+
+/* Read the whole file at path (NULL if absent); caller frees. */
+char *slurp(const char *path);
+/* Source and binary dirs from ctest's environment. */
+const char *src_dir(void);
+const char *bin_dir(void);
+
+#endif

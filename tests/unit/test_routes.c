@@ -1,0 +1,190 @@
+/*
+ * Routing and authorization in process, without sockets: the route
+ * table's 404/405/Allow answers and the role matrix.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <mbedtls/sha256.h>
+
+#include "api/api.h"
+#include "api/internal.h"
+
+static struct token_entry tokens[2];
+static struct client_entry clients[1];
+static struct auth_config auth = {tokens, 2, clients, 1, NULL, 0};
+static struct api_ctx ctx;
+
+static void
+setup(void)
+{
+	mbedtls_sha256_ret((const unsigned char *)"admin-secret", 12,
+			   tokens[0].sha256, 0);
+	strcpy(tokens[0].name, "admin");
+	tokens[0].role = ROLE_ADMIN;
+	mbedtls_sha256_ret((const unsigned char *)"read-secret", 11,
+			   tokens[1].sha256, 0);
+	strcpy(tokens[1].name, "reader");
+	tokens[1].role = ROLE_READ;
+	strcpy(clients[0].subject_cn, "console.corp.example");
+	clients[0].role = ROLE_ADMIN;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.auth = &auth;
+	ctx.body_limit = 1024;
+	ctx.openapi_yaml = "openapi: 3.1.0\n";
+	ctx.openapi_len = strlen(ctx.openapi_yaml);
+}
+
+TestSuite(api, .init = setup);
+
+static int
+status_of(const char *method, const char *path, const char *authz,
+	  const char *cn, struct api_response *res)
+{
+	struct api_request req = {.method = method,
+				  .path = path,
+				  .authorization = authz,
+				  .cert_cn = cn,
+				  .peer = "127.0.0.1"};
+
+	api_handle(&ctx, &req, res);
+	return res->status;
+}
+
+Test(api, route_match_finds_params_and_methods)
+{
+	const struct route *r = NULL;
+	char param[32], allow[64];
+
+	cr_expect_eq(route_match("GET", "/checks/bits", &r, param,
+				 sizeof(param), allow, sizeof(allow)),
+		     ROUTE_FOUND);
+	cr_expect_str_eq(r->pattern, "/checks/{id}");
+	cr_expect_str_eq(param, "bits");
+	cr_expect_eq(route_match("PUT", "/checks/bits", &r, param,
+				 sizeof(param), allow, sizeof(allow)),
+		     ROUTE_BAD_METHOD);
+	cr_expect_str_eq(allow, "GET");
+	cr_expect_eq(route_match("GET", "/checks/bits/x", &r, param,
+				 sizeof(param), allow, sizeof(allow)),
+		     ROUTE_NOT_FOUND);
+	cr_expect_eq(route_match("GET", "/checks/", &r, param, sizeof(param),
+				 allow, sizeof(allow)),
+		     ROUTE_NOT_FOUND);
+	cr_expect_eq(route_match("GET", "/healthz", &r, param, sizeof(param),
+				 allow, sizeof(allow)),
+		     ROUTE_NOT_FOUND);
+	/* A parameter longer than the buffer is no match, not a cut one. */
+	cr_expect_eq(
+	    route_match("GET",
+			"/checks/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", &r,
+			param, sizeof(param), allow, sizeof(allow)),
+	    ROUTE_NOT_FOUND);
+}
+
+Test(api, every_route_has_a_handler_and_a_known_role)
+{
+	for (size_t i = 0; i < route_count; i++) {
+		cr_expect_not_null(route_table[i].handler);
+		cr_expect(route_table[i].role <= ROLE_ADMIN);
+		cr_expect(route_table[i].pattern[0] == '/');
+	}
+}
+
+Test(api, health_is_open_and_405_lists_allow)
+{
+	struct api_response res;
+
+	cr_expect_eq(status_of("GET", "/health", NULL, NULL, &res), 200);
+	cr_expect_str_eq(res.body, "{\"status\":\"ok\"}");
+	api_response_clear(&res);
+	cr_expect_eq(status_of("POST", "/health", NULL, NULL, &res), 405);
+	cr_expect_str_eq(res.allow, "GET");
+	cr_expect_str_eq(res.content_type, "application/problem+json");
+	api_response_clear(&res);
+	cr_expect_eq(status_of("GET", "/openapi.yaml", NULL, NULL, &res), 200);
+	cr_expect_str_eq(res.body, "openapi: 3.1.0\n");
+	api_response_clear(&res);
+}
+
+Test(api, role_matrix)
+{
+	static const struct {
+		const char *method, *path, *authz, *cn;
+		int status;
+		bool www;
+	} m[] = {
+	    {"GET", "/checks", NULL, NULL, 401, true},
+	    {"GET", "/checks", "Bearer wrong", NULL, 401, true},
+	    {"GET", "/checks", "Basic YWRtaW46eA==", NULL, 401, true},
+	    {"GET", "/checks", "Bearer ", NULL, 401, true},
+	    {"GET", "/checks", "Bearer read-secret", NULL, 200, false},
+	    {"GET", "/checks", "bearer   read-secret  ", NULL, 200, false},
+	    {"GET", "/actions", "Bearer admin-secret", NULL, 200, false},
+	    {"POST", "/actions/restart-bits", "Bearer read-secret", NULL, 403,
+	     false},
+	    {"POST", "/actions/restart-bits", NULL, NULL, 401, true},
+	    {"GET", "/checks", NULL, "console.corp.example", 200, false},
+	    {"GET", "/checks", NULL, "stranger.example", 403, false},
+	    {"POST", "/actions/nope", "Bearer admin-secret", NULL, 404, false},
+	    {"POST", "/actions/nope", NULL, "console.corp.example", 404, false},
+	    /* A bad token is refused even with a good certificate. */
+	    {"GET", "/checks", "Bearer wrong", "console.corp.example", 401,
+	     true},
+	};
+
+	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		struct api_response res;
+
+		cr_expect_eq(status_of(m[i].method, m[i].path, m[i].authz,
+				       m[i].cn, &res),
+			     m[i].status, "%s %s authz=%s cn=%s: %d %s",
+			     m[i].method, m[i].path, m[i].authz, m[i].cn,
+			     res.status, res.body);
+		cr_expect_eq(res.www_authenticate, m[i].www, "row %zu", i);
+		api_response_clear(&res);
+	}
+}
+
+Test(api, identity_names_the_token_or_certificate)
+{
+	struct api_response res;
+
+	status_of("GET", "/checks", "Bearer admin-secret", NULL, &res);
+	cr_expect_str_eq(res.identity, "token:admin");
+	api_response_clear(&res);
+	status_of("GET", "/checks", NULL, "console.corp.example", &res);
+	cr_expect_str_eq(res.identity, "cert:console.corp.example");
+	api_response_clear(&res);
+}
+
+Test(api, body_over_the_limit_is_413)
+{
+	struct api_request req = {.method = "POST",
+				  .path = "/actions/restart-bits",
+				  .authorization = "Bearer admin-secret",
+				  .body_too_large = true};
+	struct api_response res;
+
+	api_handle(&ctx, &req, &res);
+	cr_expect_eq(res.status, 413);
+	api_response_clear(&res);
+}
+
+Test(api, malformed_error_codes_are_400)
+{
+	static const char *const bad[] = {"xyz", "0x", "-1", "99999999999",
+					  "0x1234567890"};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char path[64];
+		struct api_response res;
+
+		snprintf(path, sizeof(path), "/errors/%s", bad[i]);
+		cr_expect_eq(
+		    status_of("GET", path, "Bearer read-secret", NULL, &res),
+		    400, "%s", path);
+		api_response_clear(&res);
+	}
+}
