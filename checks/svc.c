@@ -117,24 +117,24 @@ judge_exists(const struct svc_spec *spec, struct check_result *r, hr_t hr)
 	char code[11];
 
 	if (hr == HR_OK) {
-		f = add(r, spec, "exists", ST_PASS,
-			"the %s service is installed", spec->label);
+		f = add(r, spec, "exists", ST_PASS, "%s is installed",
+			spec->label);
 		finding_set_expected(f, "installed");
 		finding_set_observed(f, "installed");
 		return true;
 	}
 	error_format(hr, code);
 	if (hr == hr_from_win32(WIN32_SERVICE_DOES_NOT_EXIST)) {
-		f = add(r, spec, "exists", ST_FAIL,
-			"the %s service does not exist", spec->label);
+		f = add(r, spec, "exists", ST_FAIL, "%s does not exist",
+			spec->label);
 		finding_set_expected(f, "installed");
 		finding_set_observed(f, "missing");
 		f->error = hr;
 		svc_set_remedy(f, NULL, spec->missing_remedy);
 		return false;
 	}
-	f = add(r, spec, "exists", ST_ERROR,
-		"could not query the %s service (%s)", spec->label, code);
+	f = add(r, spec, "exists", ST_ERROR, "could not query %s (%s)",
+		spec->label, code);
 	f->error = hr;
 	return false;
 }
@@ -172,8 +172,8 @@ judge_stopped(const struct svc_spec *spec, struct check_result *r,
 			code, st->win32_exit_code);
 		f->error = hr;
 		free(text);
-		text = xasprintf("look in the event log for the %s error, "
-				 "then start the service: sc start %s",
+		text = xasprintf("look in the System event log for why %s "
+				 "stopped, then start the service: sc start %s",
 				 spec->label, spec->prefix);
 	}
 	finding_set_expected(f, "running");
@@ -228,7 +228,7 @@ judge_start(const struct svc_spec *spec, struct check_result *r,
 	if (!info->have_config) {
 		error_format(hr, code);
 		f = add(r, spec, "start_type", ST_ERROR,
-			"could not read the %s service configuration (%s)",
+			"could not read the configuration of %s (%s)",
 			spec->label, code);
 		f->error = hr;
 		return;

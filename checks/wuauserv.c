@@ -9,7 +9,7 @@
 static const struct svc_spec wuauserv_spec = {
     .service = "wuauserv",
     .prefix = "wuauserv",
-    .label = "the Windows Update service",
+    .label = "the Windows Update service (wuauserv)",
     /* Windows 10 installs it as Manual (Trigger Start). */
     .enable_start = "demand",
     .enable_action = NULL,

@@ -176,6 +176,9 @@ open_parts(struct daemon *d, const struct options *o)
 				     d->cfg.tls_client_ca, err, sizeof(err))) ==
 		NULL)
 		goto fail;
+	/* --check-config must not create the audit file. */
+	if (o->check_config)
+		return 0;
 	d->api.audit = audit_open(d->cfg.audit_log);
 	if (d->api.audit == NULL) {
 		snprintf(err, sizeof(err), "audit_log: %s: cannot open",

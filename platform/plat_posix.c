@@ -60,5 +60,6 @@ plat_utc_iso(char out[32])
 
 	utc_now(&tm, &msec);
 	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, 32, "%s.%03ldZ", base, msec);
+	/* msec is 0..999, so the text always fits. */
+	snprintf(out, 32, "%s.%03uZ", base, (unsigned)(msec % 1000));
 }

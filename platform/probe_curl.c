@@ -265,6 +265,27 @@ curl_range(const char *range)
 	return range;
 }
 
+#define SET(opt, val) (ok = ok && curl_easy_setopt(c, opt, val) == CURLE_OK)
+
+/*
+ * "" disables every proxy, the environment's included (the service has
+ * none); NOPROXY "" keeps a no_proxy variable from bypassing ours.
+ */
+static bool
+configure_proxy(CURL *c, const char *proxy, char **proxy_url)
+{
+	bool ok = true;
+
+	if (proxy != NULL)
+		*proxy_url = strstr(proxy, "://") != NULL
+				 ? xstrdup(proxy)
+				 : xasprintf("http://%s", proxy);
+	SET(CURLOPT_PROXY, *proxy_url != NULL ? *proxy_url : "");
+	SET(CURLOPT_PROXYTYPE, (long)CURLPROXY_HTTP);
+	SET(CURLOPT_NOPROXY, "");
+	return ok;
+}
+
 /* Set every option; false if libcurl refused one (too old a libcurl). */
 static bool
 configure(CURL *c, const struct probe_request *req, struct probe_result *out,
@@ -273,7 +294,6 @@ configure(CURL *c, const struct probe_request *req, struct probe_result *out,
 	bool ok = true;
 	long ms = (long)req->timeout_ms;
 
-#define SET(opt, val) (ok = ok && curl_easy_setopt(c, opt, val) == CURLE_OK)
 	SET(CURLOPT_ERRORBUFFER, errbuf);
 	SET(CURLOPT_URL, req->url);
 	SET(CURLOPT_NOSIGNAL, 1L);
@@ -299,20 +319,10 @@ configure(CURL *c, const struct probe_request *req, struct probe_result *out,
 		SET(CURLOPT_HTTPGET, 1L);
 	if (req->range != NULL)
 		SET(CURLOPT_RANGE, curl_range(req->range));
-	/*
-	 * "" disables every proxy, the environment's included; NOPROXY ""
-	 * keeps a no_proxy variable from bypassing the one we were given.
-	 */
-	if (req->proxy != NULL)
-		*proxy_url = strstr(req->proxy, "://") != NULL
-				 ? xstrdup(req->proxy)
-				 : xasprintf("http://%s", req->proxy);
-	SET(CURLOPT_PROXY, *proxy_url != NULL ? *proxy_url : "");
-	SET(CURLOPT_PROXYTYPE, (long)CURLPROXY_HTTP);
-	SET(CURLOPT_NOPROXY, "");
-#undef SET
-	return ok;
+	return ok && configure_proxy(c, req->proxy, proxy_url);
 }
+
+#undef SET
 
 static double
 info_ms(CURL *c, CURLINFO what)
@@ -356,21 +366,33 @@ collect_times(CURL *c, struct probe_result *out, double *connect_at)
 }
 
 /*
+ * Whether TCP came up. curl leaves the connect time at 0 when TLS fails
+ * afterwards, but it learns the local port only from a connected socket.
+ */
+static bool
+tcp_connected(CURL *c, double connect_at)
+{
+	long port = 0;
+
+	if (connect_at > 0)
+		return true;
+	return curl_easy_getinfo(c, CURLINFO_LOCAL_PORT, &port) == CURLE_OK &&
+	       port > 0;
+}
+
+/*
  * The last phase that completed, from what curl measured: a phase that
- * never finished has no timestamp. SEND counts once curl has written
- * request bytes; RECEIVE once a status line came back.
+ * never finished has no trace. SEND counts once curl has written request
+ * bytes; RECEIVE once a status line came back.
  */
 static enum probe_phase
-collect_phase(CURL *c, const struct probe_result *out, CURLcode rc,
-	      double connect_at)
+collect_phase(CURL *c, const struct probe_result *out, bool connected)
 {
 	long sent = 0;
 
-	if (rc == CURLE_OK)
-		return PROBE_DONE;
 	if (out->http_status > 0)
 		return PROBE_RECEIVE;
-	if (connect_at <= 0)
+	if (!connected)
 		return out->dns_ms > 0 ? PROBE_RESOLVE : 0;
 	if (is_https(c) && out->tls_ms <= 0)
 		return PROBE_CONNECT;
@@ -402,9 +424,10 @@ finish(CURL *c, CURLcode rc, const char *errbuf, struct probe_result *out)
 	char *ip = NULL;
 	long status = 0, verify = 0, refused;
 	double connect_at;
-	hr_t hr = HR_OK;
+	bool connected;
 
 	collect_times(c, out, &connect_at);
+	connected = tcp_connected(c, connect_at);
 	(void)curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	out->http_status = status;
 	if (curl_easy_getinfo(c, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK &&
@@ -413,7 +436,6 @@ finish(CURL *c, CURLcode rc, const char *errbuf, struct probe_result *out)
 	refused = tunnel_refusal(c, rc);
 	if (refused > 0)
 		out->http_status = refused;
-	out->reached = collect_phase(c, out, rc, connect_at);
 	if (rc != CURLE_OK)
 		out->detail = xstrdup(
 		    errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
@@ -421,9 +443,12 @@ finish(CURL *c, CURLcode rc, const char *errbuf, struct probe_result *out)
 		out->reached = PROBE_DONE;
 		return HR_OK;
 	}
+	/* No final status line: what was parsed was a tunnel's answer. */
+	if (out->http_status == 0)
+		header_reset(out);
+	out->reached = collect_phase(c, out, connected);
 	(void)curl_easy_getinfo(c, CURLINFO_SSL_VERIFYRESULT, &verify);
-	hr = hr_from_win32(winhttp_error(rc, verify, connect_at > 0));
-	return hr;
+	return hr_from_win32(winhttp_error(rc, verify, connected));
 }
 
 static bool

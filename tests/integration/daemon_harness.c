@@ -180,7 +180,7 @@ daemon_start(struct daemon *d, const struct daemon_opts *o)
 	if (d->port <= 0) {
 		char *log = slurp(d->log);
 
-		cr_fatal("wsusdiagd did not start; its log:\n%s",
+		cr_assert_fail("wsusdiagd did not start; its log:\n%s",
 			 log ? log : "(none)");
 	}
 }

@@ -95,8 +95,8 @@ open_doc(const cJSON *doc)
 static cJSON *
 bits_service(cJSON *doc)
 {
-	cJSON *svc = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "services"),
-					 "BITS");
+	cJSON *svc =
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "services"), "BITS");
 
 	cr_assert_not_null(svc, "healthy.json has no services.BITS");
 	return svc;
@@ -182,8 +182,9 @@ Test(check_bits, descriptor)
 	cr_assert_str_eq(check_bits.id, "bits");
 	cr_assert_str_eq(check_bits.title,
 			 "Background Intelligent Transfer Service");
-	cr_assert_str_eq(check_bits.seed_section,
-			 "Check for issues relating to BITS / Issues with BITS");
+	cr_assert_str_eq(
+	    check_bits.seed_section,
+	    "Check for issues relating to BITS / Issues with BITS");
 	cr_assert_eq(check_bits.time_limit_ms, 10000);
 }
 
@@ -249,8 +250,9 @@ Test(check_bits, disabled)
 	cr_assert_eq(f->error, 0x80070422u);
 	cr_assert_str_eq(f->observed, "disabled");
 	cr_assert_str_eq(f->expected, "delayed-auto");
-	cr_assert_str_eq(f->remedy_text,
-			 "enable the service: sc config bits start= delayed-auto");
+	cr_assert_str_eq(
+	    f->remedy_text,
+	    "enable the service: sc config bits start= delayed-auto");
 	assert_remedy_action(f, "repair-bits");
 	cr_assert_str_eq(fact_str(&r, "start_type"), "disabled");
 	/* The one fault: everything else still passes. */
@@ -331,8 +333,7 @@ Test(check_bits, account_forms)
 	cr_assert_eq(status_with("account", "NT AUTHORITY\\NetworkService",
 				 "bits.account"),
 		     ST_FAIL);
-	cr_assert_eq(status_with("account", ".\\Administrator",
-				 "bits.account"),
+	cr_assert_eq(status_with("account", ".\\Administrator", "bits.account"),
 		     ST_FAIL);
 }
 
@@ -357,13 +358,13 @@ Test(check_bits, binary_path_forms)
 	};
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++)
-		cr_assert_eq(status_with("binary_path", good[i],
-					 "bits.binary_path"),
-			     ST_PASS, "%s", good[i]);
+		cr_assert_eq(
+		    status_with("binary_path", good[i], "bits.binary_path"),
+		    ST_PASS, "%s", good[i]);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
-		cr_assert_eq(status_with("binary_path", bad[i],
-					 "bits.binary_path"),
-			     ST_FAIL, "%s", bad[i]);
+		cr_assert_eq(
+		    status_with("binary_path", bad[i], "bits.binary_path"),
+		    ST_FAIL, "%s", bad[i]);
 }
 
 Test(check_bits, binary_path_failure_details)
@@ -388,6 +389,7 @@ edit_stopped(cJSON *svc, const void *arg)
 {
 	set_str(svc, "state", "stopped");
 	set_num(svc, "exit_code", *(const double *)arg);
+	cJSON_DeleteItemFromObject(svc, "pid"); /* none while stopped */
 }
 
 Test(check_bits, stopped_cleanly_warns)
@@ -419,10 +421,9 @@ Test(check_bits, stopped_with_error_fails)
 	f = find(&r, "bits.state");
 	cr_assert_eq(f->status, ST_FAIL);
 	cr_assert_eq(f->error, 0x8007042Cu);
-	cr_assert_not_null(strstr(f->message, "0x8007042C"), "%s",
-			   f->message);
-	cr_assert_eq(
-	    cJSON_GetObjectItem(r.facts, "exit_code")->valuedouble, 1068);
+	cr_assert_not_null(strstr(f->message, "0x8007042C"), "%s", f->message);
+	cr_assert_eq(cJSON_GetObjectItem(r.facts, "exit_code")->valuedouble,
+		     1068);
 	result_clear(&r);
 }
 
@@ -445,8 +446,8 @@ Test(check_bits, delayed_auto_is_observed)
 	cr_assert_eq(f->status, ST_PASS);
 	cr_assert_str_eq(f->observed, "delayed-auto");
 	cr_assert_str_eq(fact_str(&r, "start_type"), "auto");
-	cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(r.facts,
-						   "delayed_auto_start")));
+	cr_assert(
+	    cJSON_IsTrue(cJSON_GetObjectItem(r.facts, "delayed_auto_start")));
 	result_clear(&r);
 }
 
@@ -458,8 +459,7 @@ Test(check_bits, renders_design_json)
 
 	run_bits(h, &r);
 	j = result_to_json(&r);
-	cr_assert_str_eq(cJSON_GetObjectItem(j, "status")->valuestring,
-			 "fail");
+	cr_assert_str_eq(cJSON_GetObjectItem(j, "status")->valuestring, "fail");
 	cJSON_ArrayForEach(it, cJSON_GetObjectItem(j, "findings"))
 	{
 		if (strcmp(cJSON_GetObjectItem(it, "id")->valuestring,
@@ -469,11 +469,53 @@ Test(check_bits, renders_design_json)
 	cr_assert_not_null(f);
 	cr_assert_str_eq(cJSON_GetObjectItem(f, "observed")->valuestring,
 			 "NT AUTHORITY\\LocalService");
-	cr_assert_str_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(f, "remedy"),
-					     "text")
-			     ->valuestring,
-			 "sc config bits obj= LocalSystem, then restart BITS");
+	cr_assert_str_eq(
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(f, "remedy"), "text")
+		->valuestring,
+	    "sc config bits obj= LocalSystem, then restart BITS");
 	cJSON_Delete(j);
 	result_clear(&r);
 	host_close(h);
+}
+
+static void
+edit_config2_fault(cJSON *svc, const void *arg)
+{
+	cJSON *fault = cJSON_GetObjectItem(svc, "fault");
+
+	(void)arg;
+	if (fault == NULL)
+		fault = cJSON_AddObjectToObject(svc, "fault");
+	set_num(fault, "config2", 124); /* ERROR_INVALID_LEVEL, as on Wine */
+}
+
+Test(check_bits, config2_failure_is_a_null_fact)
+{
+	struct check_result r;
+	const struct finding *f;
+
+	run_edited(edit_config2_fault, NULL, &r);
+	cr_assert_eq(r.status, ST_PASS, "summary: %s", r.summary);
+	cr_assert(
+	    cJSON_IsNull(cJSON_GetObjectItem(r.facts, "delayed_auto_start")));
+	/* Without the Config2 flag, delayed-auto reads as plain auto. */
+	f = find(&r, "bits.start_type");
+	cr_assert_eq(f->status, ST_PASS);
+	cr_assert_str_eq(f->observed, "auto");
+	result_clear(&r);
+}
+
+Test(check_bits, pending_state_warns)
+{
+	const char *kv[2] = {"state", "start_pending"};
+	struct check_result r;
+	const struct finding *f;
+
+	run_edited(edit_str, kv, &r);
+	cr_assert_eq(r.status, ST_WARN);
+	f = find(&r, "bits.state");
+	cr_assert_eq(f->status, ST_WARN);
+	cr_assert_str_eq(f->observed, "start_pending");
+	cr_assert_str_eq(fact_str(&r, "state"), "start_pending");
+	result_clear(&r);
 }

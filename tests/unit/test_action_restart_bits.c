@@ -1,0 +1,315 @@
+/*
+ * test_action_restart_bits.c: restart-bits on simulated hosts made from
+ * healthy.json (each test works on its own copy in memory).
+ */
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "checks/registry.h"
+#include "checks/result.h"
+#include "common/xalloc.h"
+#include "platform/host.h"
+#include "platform/host_sim.h"
+
+/* Short waits: a hung stop must time out quickly. */
+static const struct check_settings settings = {
+    .probe_timeout_ms = 1000,
+    .service_wait_ms = 300,
+    .agent_min_version = NULL,
+};
+
+static const char *const step_names[] = {"stop BITS", "wait for BITS to stop",
+					 "start BITS", "wait for BITS to run"};
+
+static cJSON *
+load_healthy(void)
+{
+	const char *dir = getenv("WSUSDIAG_SOURCE_DIR");
+	char *path, *text;
+	FILE *fp;
+	cJSON *doc;
+	long len;
+
+	cr_assert_not_null(dir, "WSUSDIAG_SOURCE_DIR is not set (run ctest)");
+	path = xasprintf("%s/examples/hosts/healthy.json", dir);
+	fp = fopen(path, "rb");
+	cr_assert_not_null(fp, "open %s", path);
+	fseek(fp, 0, SEEK_END);
+	len = ftell(fp);
+	rewind(fp);
+	text = xmalloc((size_t)len + 1);
+	cr_assert_eq(fread(text, 1, (size_t)len, fp), (size_t)len);
+	text[len] = '\0';
+	fclose(fp);
+	doc = cJSON_Parse(text);
+	cr_assert_not_null(doc, "parse %s", path);
+	free(text);
+	free(path);
+	return doc;
+}
+
+static cJSON *
+bits_of(cJSON *doc)
+{
+	cJSON *svc =
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "services"), "BITS");
+
+	cr_assert_not_null(svc, "healthy.json has no services.BITS");
+	return svc;
+}
+
+static void
+set_str(cJSON *obj, const char *key, const char *v)
+{
+	cJSON_DeleteItemFromObject(obj, key);
+	cJSON_AddStringToObject(obj, key, v);
+}
+
+static void
+set_fault(cJSON *svc, const char *key, double v)
+{
+	cJSON *fault = cJSON_GetObjectItem(svc, "fault");
+
+	if (fault == NULL)
+		fault = cJSON_AddObjectToObject(svc, "fault");
+	cJSON_DeleteItemFromObject(fault, key);
+	if (strcmp(key, "hang_stop") == 0)
+		cJSON_AddBoolToObject(fault, key, v != 0);
+	else
+		cJSON_AddNumberToObject(fault, key, v);
+}
+
+/* A private copy of the host in a temporary file; writeback off. */
+static struct host *
+open_doc(const cJSON *doc)
+{
+	char path[] = "/tmp/wsd-test-restart-XXXXXX";
+	char err[256] = "";
+	char *text = cJSON_Print(doc);
+	int fd = mkstemp(path);
+	struct host *h;
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	h = host_sim_open(path, false, err, sizeof(err));
+	cr_assert_not_null(h, "host_sim_open: %s", err);
+	unlink(path);
+	free(text);
+	return h;
+}
+
+static void
+restart(struct host *h, bool dry, struct action_result *a)
+{
+	struct action_ctx ctx = {
+	    .host = h, .settings = &settings, .dry_run = dry};
+
+	action_result_init(a, action_restart_bits.id, dry);
+	action_restart_bits.run(&ctx, a);
+}
+
+static enum svc_state
+bits_state(struct host *h)
+{
+	struct svc_status st = {0};
+
+	cr_assert_eq(h->ops->service_status(h, "BITS", &st), HR_OK);
+	return st.state;
+}
+
+static void
+assert_step(const struct action_result *a, size_t i, enum step_status want)
+{
+	cr_assert_lt(i, a->n_steps);
+	cr_assert_str_eq(a->steps[i].name, step_names[i]);
+	cr_assert_eq(a->steps[i].status, want, "step \"%s\" is %s: %s",
+		     step_names[i], step_status_name(a->steps[i].status),
+		     a->steps[i].detail ? a->steps[i].detail : "");
+}
+
+Test(restart_bits, descriptor)
+{
+	cr_assert_eq(action_find("restart-bits"), &action_restart_bits);
+	cr_assert_str_eq(action_restart_bits.target, "bits");
+	cr_assert_str_eq(action_restart_bits.verify_check, "bits");
+	for (size_t i = 0; i < 4; i++)
+		cr_assert_str_eq(action_restart_bits.steps[i], step_names[i]);
+	cr_assert_null(action_restart_bits.steps[4]);
+}
+
+Test(restart_bits, running_bits_is_restarted)
+{
+	cJSON *doc = load_healthy();
+	struct host *h = open_doc(doc);
+	struct action_result a;
+
+	cr_assert_eq(bits_state(h), SVC_RUNNING);
+	restart(h, false, &a);
+	cr_assert_eq(a.status, ACT_OK);
+	cr_assert_eq(a.n_steps, 4);
+	for (size_t i = 0; i < 4; i++) {
+		assert_step(&a, i, STEP_OK);
+		cr_assert_eq(a.steps[i].error, 0);
+	}
+	cr_assert_eq(bits_state(h), SVC_RUNNING);
+	cr_assert_eq(a.n_changes, 1);
+	cr_assert_str_eq(a.changes[0].what, "BITS state");
+	cr_assert_str_eq(a.changes[0].before, "running");
+	cr_assert_str_eq(a.changes[0].after, "running");
+	action_result_clear(&a);
+	host_close(h);
+	cJSON_Delete(doc);
+}
+
+Test(restart_bits, stopped_bits_is_started)
+{
+	cJSON *doc = load_healthy();
+	struct host *h;
+	struct action_result a;
+
+	set_str(bits_of(doc), "state", "stopped");
+	cJSON_DeleteItemFromObject(bits_of(doc), "pid");
+	h = open_doc(doc);
+	restart(h, false, &a);
+	cr_assert_eq(a.status, ACT_OK);
+	cr_assert_eq(a.n_steps, 4);
+	assert_step(&a, 0, STEP_SKIPPED);
+	assert_step(&a, 1, STEP_SKIPPED);
+	cr_assert_not_null(strstr(a.steps[0].detail, "already stopped"));
+	assert_step(&a, 2, STEP_OK);
+	assert_step(&a, 3, STEP_OK);
+	cr_assert_eq(bits_state(h), SVC_RUNNING);
+	cr_assert_str_eq(a.changes[0].before, "stopped");
+	cr_assert_str_eq(a.changes[0].after, "running");
+	action_result_clear(&a);
+	host_close(h);
+	cJSON_Delete(doc);
+}
+
+Test(restart_bits, dry_run_changes_nothing)
+{
+	cJSON *doc = load_healthy();
+	struct host *h = open_doc(doc);
+	struct action_result a;
+	cJSON *before, *after;
+
+	before = host_sim_snapshot(h);
+	cr_assert_not_null(before);
+	restart(h, true, &a);
+	after = host_sim_snapshot(h);
+	cr_assert_not_null(after);
+	cr_assert(cJSON_Compare(before, after, 1),
+		  "the dry run changed the host");
+	cr_assert_eq(a.status, ACT_PLANNED);
+	cr_assert(a.dry_run);
+	cr_assert_eq(a.n_steps, 4);
+	for (size_t i = 0; i < 4; i++) {
+		assert_step(&a, i, STEP_PLANNED);
+		cr_assert_not_null(a.steps[i].detail);
+		cr_assert_not_null(strstr(a.steps[i].detail, "would"));
+	}
+	cr_assert_eq(a.n_changes, 0);
+	cJSON_Delete(before);
+	cJSON_Delete(after);
+	action_result_clear(&a);
+	host_close(h);
+	cJSON_Delete(doc);
+}
+
+Test(restart_bits, start_fault_leaves_bits_stopped)
+{
+	cJSON *doc = load_healthy();
+	struct host *h;
+	struct action_result a;
+
+	set_fault(bits_of(doc), "start", 1058);
+	h = open_doc(doc);
+	restart(h, false, &a);
+	cr_assert_eq(a.status, ACT_FAILED);
+	cr_assert_eq(a.n_steps, 4);
+	assert_step(&a, 0, STEP_OK);
+	assert_step(&a, 1, STEP_OK);
+	assert_step(&a, 2, STEP_FAILED);
+	cr_assert_eq(a.steps[2].error, 0x80070422u);
+	cr_assert_not_null(strstr(a.steps[2].detail, "left stopped"), "%s",
+			   a.steps[2].detail);
+	assert_step(&a, 3, STEP_SKIPPED);
+	cr_assert_eq(a.steps[3].error, 0);
+	cr_assert_eq(bits_state(h), SVC_STOPPED);
+	cr_assert_str_eq(a.changes[0].before, "running");
+	cr_assert_str_eq(a.changes[0].after, "stopped");
+	action_result_clear(&a);
+	host_close(h);
+	cJSON_Delete(doc);
+}
+
+Test(restart_bits, hung_stop_times_out)
+{
+	cJSON *doc = load_healthy();
+	struct host *h;
+	struct action_result a;
+
+	set_fault(bits_of(doc), "hang_stop", 1);
+	h = open_doc(doc);
+	restart(h, false, &a);
+	cr_assert_eq(a.status, ACT_FAILED);
+	cr_assert_eq(a.n_steps, 4);
+	assert_step(&a, 0, STEP_OK);
+	assert_step(&a, 1, STEP_FAILED);
+	cr_assert_eq(a.steps[1].error, 0x8007041Du);
+	/* Generous: only that the wait was bounded by service_wait_ms. */
+	cr_assert_lt(a.steps[1].duration_ms, 10000);
+	assert_step(&a, 2, STEP_SKIPPED);
+	assert_step(&a, 3, STEP_SKIPPED);
+	cr_assert_neq(bits_state(h), SVC_RUNNING);
+	action_result_clear(&a);
+	host_close(h);
+	cJSON_Delete(doc);
+}
+
+Test(restart_bits, disabled_running_bits_is_not_stopped)
+{
+	cJSON *doc = load_healthy();
+	struct host *h;
+	struct action_result a;
+
+	set_str(bits_of(doc), "start_type", "disabled");
+	h = open_doc(doc);
+	restart(h, false, &a);
+	cr_assert_eq(a.status, ACT_FAILED);
+	assert_step(&a, 0, STEP_FAILED);
+	cr_assert_eq(a.steps[0].error, 0x80070422u);
+	assert_step(&a, 1, STEP_SKIPPED);
+	assert_step(&a, 2, STEP_SKIPPED);
+	assert_step(&a, 3, STEP_SKIPPED);
+	cr_assert_eq(bits_state(h), SVC_RUNNING);
+	action_result_clear(&a);
+	host_close(h);
+	cJSON_Delete(doc);
+}
+
+Test(restart_bits, missing_bits_fails_first_step)
+{
+	cJSON *doc = load_healthy();
+	struct host *h;
+	struct action_result a;
+
+	cJSON_DeleteItemFromObject(cJSON_GetObjectItem(doc, "services"),
+				   "BITS");
+	h = open_doc(doc);
+	restart(h, false, &a);
+	cr_assert_eq(a.status, ACT_FAILED);
+	assert_step(&a, 0, STEP_FAILED);
+	cr_assert_eq(a.steps[0].error, 0x80070424u);
+	cr_assert_eq(a.n_changes, 0);
+	action_result_clear(&a);
+	host_close(h);
+	cJSON_Delete(doc);
+}
