@@ -5,18 +5,18 @@
  */
 #include "daemon/config.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #include "common/xalloc.h"
+#include "platform/net.h"
+#include "platform/sys.h"
 
 enum cfg_type {
 	CFG_UINT,     /* integer in [min, max] into a uint32_t */
@@ -530,8 +530,9 @@ config_parse_listen(const char *s, char *host, size_t hostlen, uint16_t *port)
 {
 	const char *colon;
 	char addr[64], *end;
-	unsigned char buf[16];
+	uint8_t buf[16];
 	unsigned long p;
+	bool v4;
 	size_t n;
 
 	if (s[0] == '[') {
@@ -551,8 +552,7 @@ config_parse_listen(const char *s, char *host, size_t hostlen, uint16_t *port)
 		return -1;
 	memcpy(addr, s, n);
 	addr[n] = '\0';
-	if (inet_pton(AF_INET, addr, buf) != 1 &&
-	    inet_pton(AF_INET6, addr, buf) != 1)
+	if (!plat_inet_parse(addr, buf, &v4))
 		return -1;
 	errno = 0;
 	p = strtoul(colon + 1, &end, 10);
@@ -594,13 +594,8 @@ cidr_parse(const char *s, struct cidr *out)
 		return -1;
 	memcpy(addr, s, n);
 	addr[n] = '\0';
-	memset(out->addr, 0, sizeof(out->addr));
-	v4 = inet_pton(AF_INET, addr, out->addr + 12) == 1;
-	if (v4) {
-		out->addr[10] = out->addr[11] = 0xff;
-	} else if (inet_pton(AF_INET6, addr, out->addr) != 1) {
+	if (!plat_inet_parse(addr, out->addr, &v4))
 		return -1;
-	}
 	if (slash == NULL) {
 		out->prefix = 128;
 		return 0;
@@ -629,7 +624,7 @@ cidr_match(const struct cidr *c, const uint8_t addr[16])
 static int
 check_readable(const char *what, const char *path, char *err, size_t errlen)
 {
-	if (path != NULL && access(path, R_OK) != 0)
+	if (path != NULL && !plat_path_readable(path))
 		return fail(err, errlen, "%s: %s: %s", what, path,
 			    strerror(errno));
 	return 0;

@@ -7,7 +7,6 @@
  */
 #include "daemon/httpd.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,13 +18,13 @@
 #include "platform/thread.h"
 
 struct pending {
-	int fd;
+	plat_sock fd;
 	char cn[256];
 };
 
 struct conn_info {
 	char cn[256];
-	char peer[INET6_ADDRSTRLEN];
+	char peer[64];
 };
 
 struct httpd {
@@ -45,25 +44,9 @@ struct req_ctx {
 	uint64_t t0;
 };
 
-static void
-peer_string(const struct sockaddr *sa, char *out, size_t outlen)
-{
-	const void *a = NULL;
-
-	out[0] = '\0';
-	if (sa == NULL)
-		return;
-	if (sa->sa_family == AF_INET)
-		a = &((const struct sockaddr_in *)sa)->sin_addr;
-	else if (sa->sa_family == AF_INET6)
-		a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-	if (a != NULL)
-		inet_ntop(sa->sa_family, a, out, (socklen_t)outlen);
-}
-
 /* Take the pending identity registered for fd, if any. */
 static void
-take_pending(struct httpd *h, int fd, char *cn, size_t cnlen)
+take_pending(struct httpd *h, plat_sock fd, char *cn, size_t cnlen)
 {
 	cn[0] = '\0';
 	plat_mutex_lock(h->m);
@@ -93,10 +76,11 @@ on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
 	ci = xcalloc(1, sizeof(*ci));
 	fdi = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 	if (fdi != NULL)
-		take_pending(h, fdi->connect_fd, ci->cn, sizeof(ci->cn));
+		take_pending(h, (plat_sock)fdi->connect_fd, ci->cn,
+			     sizeof(ci->cn));
 	ai = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (ai != NULL)
-		peer_string(ai->client_addr, ci->peer, sizeof(ci->peer));
+		plat_sockaddr_text(ai->client_addr, ci->peer, sizeof(ci->peer));
 	*socket_ctx = ci;
 }
 
@@ -254,8 +238,8 @@ httpd_start(const struct api_ctx *api, const struct httpd_limits *lim,
 }
 
 int
-httpd_add(struct httpd *h, int fd, const struct sockaddr *peer,
-	  socklen_t peerlen, const char *cn)
+httpd_add(struct httpd *h, plat_sock fd, const void *peer, uint32_t peerlen,
+	  const char *cn)
 {
 	plat_mutex_lock(h->m);
 	h->pending = xgrow(h->pending, &h->cap_pending, h->n_pending,
@@ -265,7 +249,8 @@ httpd_add(struct httpd *h, int fd, const struct sockaddr *peer,
 		 sizeof(h->pending[h->n_pending].cn), "%s", cn ? cn : "");
 	h->n_pending++;
 	plat_mutex_unlock(h->m);
-	if (MHD_add_connection(h->mhd, fd, peer, peerlen) == MHD_YES)
+	if (MHD_add_connection(h->mhd, (MHD_socket)fd, peer,
+			       (socklen_t)peerlen) == MHD_YES)
 		return 0;
 	/* MHD closed fd; forget the identity registered for it. */
 	{

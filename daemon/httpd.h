@@ -7,9 +7,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/socket.h>
 
 #include "api/api.h"
+#include "platform/net.h"
 
 struct httpd_limits {
 	uint32_t connections;
@@ -28,8 +28,8 @@ struct httpd *httpd_start(const struct api_ctx *api,
  * verified client-certificate CN (NULL or "" for none). MHD owns fd
  * afterwards, also on failure (-1).
  */
-int httpd_add(struct httpd *h, int fd, const struct sockaddr *peer,
-	      socklen_t peerlen, const char *cn);
+int httpd_add(struct httpd *h, plat_sock fd, const void *peer, uint32_t peerlen,
+	      const char *cn);
 void httpd_stop(struct httpd *h);
 
 #endif

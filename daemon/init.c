@@ -8,14 +8,11 @@
  * what this run created.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <mbedtls/asn1write.h>
@@ -32,6 +29,7 @@
 
 #include "common/xalloc.h"
 #include "daemon/init.h"
+#include "platform/sys.h"
 
 /* Longest token hash-token accepts, trailing line break not counted. */
 #define TOKEN_INPUT_MAX 4096
@@ -53,7 +51,7 @@ static const char *const file_name[F_COUNT] = {
 };
 
 /* The certificate is public; the key and the token hashes are not. */
-static const mode_t file_mode[F_COUNT] = {
+static const unsigned file_mode[F_COUNT] = {
     [F_KEY] = 0600,
     [F_CERT] = 0644,
     [F_CONFIG] = 0600,
@@ -231,7 +229,7 @@ hostname_ok(const char *s)
 static void
 local_hostname(char *out, size_t outlen)
 {
-	if (gethostname(out, outlen) == 0 && memchr(out, '\0', outlen) &&
+	if (plat_hostname(out, outlen) == 0 && memchr(out, '\0', outlen) &&
 	    hostname_ok(out))
 		return;
 	errmsg("cannot use this machine's host name in the certificate; "
@@ -332,7 +330,7 @@ x509_time(time_t t, char out[15])
 {
 	struct tm tm;
 
-	gmtime_r(&t, &tm);
+	plat_gmtime(t, &tm);
 	strftime(out, 15, "%Y%m%d%H%M%S", &tm);
 }
 
@@ -473,16 +471,10 @@ join_path(const char *dir, const char *name)
 static int
 check_absent(const char *path)
 {
-	struct stat sb;
-
-	if (lstat(path, &sb) == 0) {
+	if (plat_path_exists(path)) {
 		errmsg("%s already exists; init never overwrites a file, "
 		       "move it away first",
 		       path);
-		return -1;
-	}
-	if (errno != ENOENT && errno != ENOTDIR) {
-		errmsg("cannot check %s: %s", path, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -491,64 +483,29 @@ check_absent(const char *path)
 static int
 make_dir(struct init *st)
 {
-	struct stat sb;
+	char err[512];
+	int rc = plat_mkdir_private(st->dir, err, sizeof(err));
 
-	if (mkdir(st->dir, 0700) == 0) {
-		st->made_dir = true;
-		return 0;
+	if (rc < 0) {
+		errmsg("%s", err);
+		return -1;
 	}
-	if (errno == EEXIST && stat(st->dir, &sb) == 0 && S_ISDIR(sb.st_mode))
-		return 0;
-	if (errno == EEXIST)
-		errmsg("%s exists and is not a directory", st->dir);
-	else
-		errmsg("cannot create directory %s: %s", st->dir,
-		       strerror(errno));
-	return -1;
-}
-
-static int
-write_all(int fd, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
+	st->made_dir = rc == 1;
 	return 0;
 }
 
-/* O_EXCL with the final mode from the first byte: no window in which the
- * key is readable by others and no way to replace an existing file. */
+/* Created with its final permissions, never replacing a file. */
 static int
 write_new(struct init *st, int f, const void *data, size_t len)
 {
-	const char *path = st->path[f];
-	int fd;
+	char err[512];
+	int rc = plat_write_new_file(st->path[f], file_mode[f] == 0600, data,
+				     len, err, sizeof(err));
 
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, file_mode[f]);
-	if (fd < 0) {
-		errmsg("cannot create %s: %s", path, strerror(errno));
-		return -1;
-	}
-	st->created[f] = true;
-	if (write_all(fd, data, len) != 0 || fsync(fd) != 0) {
-		errmsg("cannot write %s: %s", path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	if (close(fd) != 0) {
-		errmsg("cannot write %s: %s", path, strerror(errno));
-		return -1;
-	}
-	return 0;
+	if (rc != 0)
+		errmsg("%s", err);
+	st->created[f] = rc >= 0;
+	return rc == 0 ? 0 : -1;
 }
 
 static int
@@ -614,7 +571,7 @@ report(const struct init *st, FILE *out)
 
 	sha256(st->der, st->der_len, md);
 	hex_encode(md, sizeof(md), fp, true, ':');
-	gmtime_r(&st->not_after, &tm);
+	plat_gmtime(st->not_after, &tm);
 	strftime(until, sizeof(until), "%Y-%m-%d", &tm);
 	fprintf(out, "wrote %s (ECDSA P-256, mode 0600)\n", st->path[F_KEY]);
 	fprintf(out, "wrote %s (self-signed, valid until %s)\n",
@@ -657,11 +614,11 @@ rollback(struct init *st)
 	int f;
 
 	for (f = F_COUNT - 1; f >= 0; f--)
-		if (st->created[f] && unlink(st->path[f]) != 0)
+		if (st->created[f] && plat_remove_file(st->path[f]) != 0)
 			errmsg("cannot remove %s: %s", st->path[f],
 			       strerror(errno));
 	if (st->made_dir)
-		rmdir(st->dir);
+		plat_remove_dir(st->dir);
 }
 
 int

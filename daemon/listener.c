@@ -9,22 +9,15 @@
  */
 #include "daemon/listener.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "common/xalloc.h"
 #include "daemon/config.h"
 #include "daemon/log.h"
 #include "daemon/tls.h"
+#include "platform/net.h"
 #include "platform/thread.h"
 
 #define PUMP_BUF 16384
@@ -36,47 +29,24 @@ struct per_ip {
 
 struct listener {
 	struct listener_config cfg;
-	int fd;
-	int wake[2]; /* written to stop the accept loop */
+	plat_sock fd;
+	plat_sock wake[2]; /* written to stop the accept loop */
 	struct plat_mutex *m;
 	struct plat_cond *idle; /* signalled when active reaches 0 */
 	uint32_t active;
 	bool accepting;
 	struct per_ip *ips;
 	size_t n_ips, cap_ips;
-	int *fds; /* client sockets, to shut down at exit */
+	plat_sock *fds; /* client sockets, to shut down at exit */
 	size_t n_fds, cap_fds;
 };
 
 struct conn {
 	struct listener *l;
-	int fd;
-	struct sockaddr_storage peer;
-	socklen_t peerlen;
-	uint8_t addr[16];
-	char peer_str[INET6_ADDRSTRLEN];
+	plat_sock fd;
+	struct plat_addr peer;
 	struct tls_conn *tls;
 };
-
-/* IPv4 peers as ::ffff:a.b.c.d, the form the allow-list uses. */
-static void
-addr16(const struct sockaddr_storage *ss, uint8_t out[16], char *str,
-       size_t strlen_)
-{
-	memset(out, 0, 16);
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const void *)ss;
-
-		out[10] = out[11] = 0xff;
-		memcpy(out + 12, &s4->sin_addr, 4);
-		inet_ntop(AF_INET, &s4->sin_addr, str, (socklen_t)strlen_);
-	} else {
-		const struct sockaddr_in6 *s6 = (const void *)ss;
-
-		memcpy(out, &s6->sin6_addr, 16);
-		inet_ntop(AF_INET6, &s6->sin6_addr, str, (socklen_t)strlen_);
-	}
-}
 
 static bool
 allowed(const struct listener *l, const uint8_t addr[16])
@@ -103,7 +73,8 @@ ip_slot(struct listener *l, const uint8_t addr[16])
 
 /* Count a new connection in; false (nothing counted) when over a limit. */
 static bool
-admit(struct listener *l, int fd, const uint8_t addr[16], const char **why)
+admit(struct listener *l, plat_sock fd, const uint8_t addr[16],
+      const char **why)
 {
 	struct per_ip *p;
 	bool ok = false;
@@ -129,7 +100,7 @@ out:
 }
 
 static void
-release(struct listener *l, int fd, const uint8_t addr[16])
+release(struct listener *l, plat_sock fd, const uint8_t addr[16])
 {
 	struct per_ip *p;
 
@@ -148,28 +119,30 @@ release(struct listener *l, int fd, const uint8_t addr[16])
 	plat_mutex_unlock(l->m);
 }
 
-static int
-set_nonblock(int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-
-	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-}
-
 /* ---- transports: TLS or (loopback only) plain ------------------------- */
 
-static ssize_t
+static long
 net_read(struct conn *c, void *buf, size_t len)
 {
-	ssize_t n;
+	long n;
 
-	if (c->tls != NULL)
-		return tls_conn_read(c->tls, buf, len);
-	n = recv(c->fd, buf, len, 0);
-	if (n < 0 &&
-	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-		return TLS_WANT;
-	return n;
+	if (c->tls != NULL) {
+		n = tls_conn_read(c->tls, buf, len);
+		return n == TLS_WANT ? PLAT_WOULD_BLOCK : n;
+	}
+	return plat_recv(c->fd, buf, len);
+}
+
+/* Wait until s is ready for ev or the deadline passes; 0 when ready. */
+static int
+wait_sock(plat_sock s, int ev, uint64_t deadline)
+{
+	struct plat_pollfd pf = {s, ev, 0};
+	uint64_t now = plat_now_ms();
+
+	if (now >= deadline)
+		return -1;
+	return plat_poll(&pf, 1, (int)(deadline - now)) > 0 ? 0 : -1;
 }
 
 static int
@@ -178,20 +151,15 @@ net_write_all(struct conn *c, const char *p, size_t len, uint64_t deadline)
 	if (c->tls != NULL)
 		return tls_conn_write_all(c->tls, p, len, deadline);
 	while (len > 0) {
-		struct pollfd pf = {.fd = c->fd, .events = POLLOUT};
-		ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
-		uint64_t now = plat_now_ms();
+		long n = plat_send(c->fd, p, len);
 
 		if (n > 0) {
 			p += n;
 			len -= (size_t)n;
-			continue;
+		} else if (n != PLAT_WOULD_BLOCK ||
+			   wait_sock(c->fd, PLAT_POLLOUT, deadline) != 0) {
+			return -1;
 		}
-		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
-		    errno != EINTR)
-			return -1;
-		if (now >= deadline || poll(&pf, 1, (int)(deadline - now)) <= 0)
-			return -1;
 	}
 	return 0;
 }
@@ -206,7 +174,7 @@ net_pending(struct conn *c)
 
 struct pump {
 	struct conn *c;
-	int sp; /* our end of the pair */
+	plat_sock sp; /* our end of the pair */
 	char in[PUMP_BUF];
 	size_t in_len, in_off; /* bytes read from the client, not yet in MHD */
 	bool net_eof;
@@ -216,24 +184,24 @@ struct pump {
 static int
 pump_in(struct pump *p)
 {
-	ssize_t n;
+	long n;
 
 	if (p->in_len == 0) {
 		n = net_read(p->c, p->in, sizeof(p->in));
-		if (n == TLS_WANT)
+		if (n == PLAT_WOULD_BLOCK)
 			return 0;
 		if (n <= 0) {
 			/* The client is done sending; let MHD finish. */
 			p->net_eof = true;
-			shutdown(p->sp, SHUT_WR);
+			plat_shutdown(p->sp, true);
 			return 0;
 		}
 		p->in_len = (size_t)n;
 		p->in_off = 0;
 	}
-	n = send(p->sp, p->in + p->in_off, p->in_len - p->in_off, MSG_NOSIGNAL);
+	n = plat_send(p->sp, p->in + p->in_off, p->in_len - p->in_off);
 	if (n < 0)
-		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+		return n == PLAT_WOULD_BLOCK ? 0 : -1;
 	p->in_off += (size_t)n;
 	if (p->in_off == p->in_len)
 		p->in_len = p->in_off = 0;
@@ -245,13 +213,13 @@ static int
 pump_out(struct pump *p)
 {
 	char buf[PUMP_BUF];
-	ssize_t n = recv(p->sp, buf, sizeof(buf), 0);
+	long n = plat_recv(p->sp, buf, sizeof(buf));
 	uint64_t deadline;
 
 	if (n == 0)
 		return -1; /* MHD closed: the response is complete */
 	if (n < 0)
-		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+		return n == PLAT_WOULD_BLOCK ? 0 : -1;
 	deadline = plat_now_ms() + p->c->l->cfg.idle_timeout_s * 1000ull;
 	return net_write_all(p->c, buf, (size_t)n, deadline);
 }
@@ -262,35 +230,33 @@ pump_out(struct pump *p)
  * a long action.
  */
 static void
-pump(struct conn *c, int sp)
+pump(struct conn *c, plat_sock sp)
 {
 	struct pump *p = xcalloc(1, sizeof(*p));
 
 	p->c = c;
 	p->sp = sp;
 	for (;;) {
-		struct pollfd pf[2] = {{.fd = sp, .events = POLLIN},
-				       {.fd = c->fd, .events = POLLIN}};
-		nfds_t nf = 2;
+		struct plat_pollfd pf[2] = {{sp, PLAT_POLLIN, 0},
+					    {c->fd, PLAT_POLLIN, 0}};
+		size_t nf = 2;
 
 		if (p->in_len > 0)
-			pf[0].events |= POLLOUT; /* MHD must take ours first */
+			pf[0].events |= PLAT_POLLOUT; /* MHD takes ours first */
 		if (p->in_len > 0 || p->net_eof)
 			nf = 1;
-		if (nf == 2 && net_pending(c) > 0) {
-			pf[1].revents = POLLIN;
-		} else if (poll(pf, nf, -1) < 0) {
-			if (errno == EINTR)
-				continue;
+		if (nf == 2 && net_pending(c) > 0)
+			pf[1].revents = PLAT_POLLIN;
+		else if (plat_poll(pf, nf, -1) < 0)
 			break;
-		}
-		if ((pf[0].revents & (POLLIN | POLLHUP | POLLERR)) &&
+		if ((pf[0].revents &
+		     (PLAT_POLLIN | PLAT_POLLHUP | PLAT_POLLERR)) &&
 		    pump_out(p) != 0)
 			break;
-		if ((pf[0].revents & POLLOUT) || (nf == 2 && pf[1].revents)) {
-			if (pump_in(p) != 0)
-				break;
-		}
+		if (((pf[0].revents & PLAT_POLLOUT) ||
+		     (nf == 2 && pf[1].revents)) &&
+		    pump_in(p) != 0)
+			break;
 	}
 	free(p);
 }
@@ -301,8 +267,8 @@ handshake(struct conn *c)
 	struct listener *l = c->l;
 	uint64_t deadline =
 	    plat_now_ms() + l->cfg.handshake_timeout_s * 1000ull;
-	char err[256], cn[256];
-	int sp[2] = {-1, -1};
+	char err[256], cn[256] = "";
+	plat_sock sp[2] = {PLAT_SOCK_INVALID, PLAT_SOCK_INVALID};
 	int rc = -1;
 
 	if (l->cfg.tls != NULL) {
@@ -310,33 +276,27 @@ handshake(struct conn *c)
 		if (c->tls == NULL ||
 		    tls_conn_handshake(c->tls, deadline, cn, sizeof(cn), err,
 				       sizeof(err)) != 0) {
-			log_info("%s: TLS refused: %s", c->peer_str,
+			log_info("%s: TLS refused: %s", c->peer.text,
 				 c->tls ? err : "no session");
 			goto out;
 		}
-	} else {
-		cn[0] = '\0';
 	}
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0 ||
-	    set_nonblock(sp[0]) != 0) {
-		log_warn("%s: socketpair", c->peer_str);
+	if (plat_sock_pair(sp) != 0) {
+		log_warnx("%s: socket pair: %s", c->peer.text,
+			  plat_sock_strerror());
 		goto out;
 	}
-	if (httpd_add(l->cfg.httpd, sp[1], (struct sockaddr *)&c->peer,
-		      c->peerlen, cn) != 0) {
+	/* MHD owns sp[1] from here on, also when it refuses it. */
+	if (httpd_add(l->cfg.httpd, sp[1], c->peer.sa, c->peer.sa_len, cn) !=
+	    0) {
 		log_warnx("%s: the HTTP layer refused the connection",
-			  c->peer_str);
-		sp[1] = -1;
+			  c->peer.text);
 		goto out;
 	}
-	sp[1] = -1; /* MHD's now */
 	pump(c, sp[0]);
 	rc = 0;
 out:
-	if (sp[0] >= 0)
-		close(sp[0]);
-	if (sp[1] >= 0)
-		close(sp[1]);
+	plat_close_sock(sp[0]);
 	return rc;
 }
 
@@ -348,8 +308,8 @@ conn_main(void *arg)
 
 	handshake(c);
 	tls_conn_free(c->tls, 1);
-	release(l, c->fd, c->addr);
-	close(c->fd);
+	release(l, c->fd, c->peer.addr16);
+	plat_close_sock(c->fd);
 	free(c);
 }
 
@@ -358,34 +318,26 @@ accept_one(struct listener *l)
 {
 	struct conn *c = xcalloc(1, sizeof(*c));
 	const char *why = NULL;
-	int one = 1;
 
 	c->l = l;
-	c->peerlen = sizeof(c->peer);
-	c->fd = accept4(l->fd, (struct sockaddr *)&c->peer, &c->peerlen,
-			SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (c->fd < 0) {
-		if (errno != EAGAIN && errno != EINTR)
-			log_warn("accept");
+	c->fd = plat_accept(l->fd, &c->peer);
+	if (c->fd == PLAT_SOCK_INVALID)
+		goto drop;
+	if (!allowed(l, c->peer.addr16)) {
+		log_info("%s: refused: not in auth.allow", c->peer.text);
 		goto drop;
 	}
-	addr16(&c->peer, c->addr, c->peer_str, sizeof(c->peer_str));
-	if (!allowed(l, c->addr)) {
-		log_info("%s: refused: not in auth.allow", c->peer_str);
+	if (!admit(l, c->fd, c->peer.addr16, &why)) {
+		log_warnx("%s: refused: %s", c->peer.text, why);
 		goto drop;
 	}
-	if (!admit(l, c->fd, c->addr, &why)) {
-		log_warnx("%s: refused: %s", c->peer_str, why);
-		goto drop;
-	}
-	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	plat_set_nodelay(c->fd);
 	if (plat_thread_detached(conn_main, c) == 0)
 		return;
-	log_warnx("%s: refused: no thread available", c->peer_str);
-	release(l, c->fd, c->addr);
+	log_warnx("%s: refused: no thread available", c->peer.text);
+	release(l, c->fd, c->peer.addr16);
 drop:
-	if (c->fd >= 0)
-		close(c->fd);
+	plat_close_sock(c->fd);
 	free(c);
 }
 
@@ -395,12 +347,10 @@ accept_loop(void *arg)
 	struct listener *l = arg;
 
 	for (;;) {
-		struct pollfd pf[2] = {{.fd = l->fd, .events = POLLIN},
-				       {.fd = l->wake[0], .events = POLLIN}};
+		struct plat_pollfd pf[2] = {{l->fd, PLAT_POLLIN, 0},
+					    {l->wake[0], PLAT_POLLIN, 0}};
 
-		if (poll(pf, 2, -1) < 0 && errno != EINTR)
-			break;
-		if (pf[1].revents)
+		if (plat_poll(pf, 2, -1) < 0 || pf[1].revents)
 			break;
 		if (pf[0].revents)
 			accept_one(l);
@@ -411,53 +361,19 @@ accept_loop(void *arg)
 	plat_mutex_unlock(l->m);
 }
 
-static int
-open_socket(const struct listener_config *cfg, char *err, size_t errlen)
-{
-	struct sockaddr_storage ss = {0};
-	socklen_t len;
-	int fd, one = 1;
-
-	if (inet_pton(AF_INET, cfg->host,
-		      &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
-		ss.ss_family = AF_INET;
-		((struct sockaddr_in *)&ss)->sin_port = htons(cfg->port);
-		len = sizeof(struct sockaddr_in);
-	} else {
-		ss.ss_family = AF_INET6;
-		inet_pton(AF_INET6, cfg->host,
-			  &((struct sockaddr_in6 *)&ss)->sin6_addr);
-		((struct sockaddr_in6 *)&ss)->sin6_port = htons(cfg->port);
-		len = sizeof(struct sockaddr_in6);
-	}
-	fd =
-	    socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		goto fail;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, 128) != 0)
-		goto fail;
-	return fd;
-fail:
-	snprintf(err, errlen, "listen on %s port %u: %s", cfg->host,
-		 (unsigned)cfg->port, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	return -1;
-}
-
 struct listener *
 listener_start(const struct listener_config *cfg, char *err, size_t errlen)
 {
 	struct listener *l = xcalloc(1, sizeof(*l));
 
 	l->cfg = *cfg;
-	l->wake[0] = l->wake[1] = -1;
-	l->fd = open_socket(cfg, err, errlen);
-	if (l->fd < 0)
+	l->wake[0] = l->wake[1] = PLAT_SOCK_INVALID;
+	l->fd = plat_listen_tcp(cfg->host, cfg->port, err, errlen);
+	if (l->fd == PLAT_SOCK_INVALID)
 		goto fail;
-	if (pipe2(l->wake, O_CLOEXEC) != 0) {
-		snprintf(err, errlen, "pipe: %s", strerror(errno));
+	/* A socket pair, not a pipe: Winsock can only poll sockets. */
+	if (plat_sock_pair(l->wake) != 0) {
+		snprintf(err, errlen, "socket pair: %s", plat_sock_strerror());
 		goto fail;
 	}
 	l->m = plat_mutex_new();
@@ -469,12 +385,9 @@ listener_start(const struct listener_config *cfg, char *err, size_t errlen)
 	}
 	return l;
 fail:
-	if (l->fd >= 0)
-		close(l->fd);
-	if (l->wake[0] >= 0) {
-		close(l->wake[0]);
-		close(l->wake[1]);
-	}
+	plat_close_sock(l->fd);
+	plat_close_sock(l->wake[0]);
+	plat_close_sock(l->wake[1]);
 	plat_cond_free(l->idle);
 	plat_mutex_free(l->m);
 	free(l);
@@ -484,14 +397,7 @@ fail:
 uint16_t
 listener_port(const struct listener *l)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-
-	if (getsockname(l->fd, (struct sockaddr *)&ss, &len) != 0)
-		return 0;
-	return ntohs(ss.ss_family == AF_INET
-			 ? ((struct sockaddr_in *)&ss)->sin_port
-			 : ((struct sockaddr_in6 *)&ss)->sin6_port);
+	return plat_sock_port(l->fd);
 }
 
 /*
@@ -506,13 +412,13 @@ listener_stop(struct listener *l, uint32_t wait_ms)
 	uint64_t deadline = plat_now_ms() + wait_ms;
 	bool drained;
 
-	if (write(l->wake[1], "x", 1) != 1)
-		log_warn("listener wake-up");
+	if (plat_send(l->wake[1], "x", 1) != 1)
+		log_warnx("listener wake-up: %s", plat_sock_strerror());
 	plat_mutex_lock(l->m);
 	while (l->accepting && plat_now_ms() < deadline)
 		plat_cond_wait_until(l->idle, l->m, deadline);
 	for (size_t i = 0; i < l->n_fds; i++)
-		shutdown(l->fds[i], SHUT_RDWR);
+		plat_shutdown(l->fds[i], false);
 	while ((l->active > 0 || l->accepting) && plat_now_ms() < deadline)
 		plat_cond_wait_until(l->idle, l->m, deadline);
 	drained = l->active == 0 && !l->accepting;
@@ -527,9 +433,9 @@ listener_free(struct listener *l)
 {
 	if (l == NULL)
 		return;
-	close(l->fd);
-	close(l->wake[0]);
-	close(l->wake[1]);
+	plat_close_sock(l->fd);
+	plat_close_sock(l->wake[0]);
+	plat_close_sock(l->wake[1]);
 	plat_cond_free(l->idle);
 	plat_mutex_free(l->m);
 	free(l->ips);

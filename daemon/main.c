@@ -1,8 +1,6 @@
 /*
  * main.c: wsusdiagd's command line, start-up and shutdown.
  */
-#include <arpa/inet.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +13,9 @@
 #include "daemon/listener.h"
 #include "daemon/log.h"
 #include "daemon/tls.h"
+#include "platform/net.h"
 #include "platform/probe.h"
+#include "platform/sys.h"
 
 extern const char openapi_yaml[];
 extern const size_t openapi_yaml_len;
@@ -96,12 +96,13 @@ parse_options(int argc, char **argv, struct options *o)
 static bool
 is_loopback(const char *host)
 {
-	struct in_addr a4;
-	struct in6_addr a6;
+	static const uint8_t v6_loopback[16] = {[15] = 1};
+	uint8_t a[16];
+	bool v4;
 
-	if (inet_pton(AF_INET, host, &a4) == 1)
-		return (ntohl(a4.s_addr) >> 24) == 127;
-	return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+	if (!plat_inet_parse(host, a, &v4))
+		return false;
+	return v4 ? a[12] == 127 : memcmp(a, v6_loopback, 16) == 0;
 }
 
 static int
@@ -226,19 +227,6 @@ fail:
 	return -1;
 }
 
-static int
-wait_for_signal(void)
-{
-	sigset_t set;
-	int sig = 0;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigwait(&set, &sig);
-	return sig;
-}
-
 static void
 shutdown_daemon(struct daemon *d)
 {
@@ -260,30 +248,19 @@ shutdown_daemon(struct daemon *d)
 	config_free(&d->cfg);
 }
 
-static void
-block_signals(void)
-{
-	sigset_t set;
-
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	/* Every thread inherits the mask; main alone takes the signal. */
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-}
-
 static int
 run_daemon(int argc, char **argv)
 {
 	static struct daemon d;
 	struct options o = {0};
-	int sig;
+	const char *why;
 
 	if (parse_options(argc, argv, &o) != 0 || load_config(&o, &d.cfg) != 0)
 		return 2;
-	block_signals();
-	plat_probe_global_init();
+	if (plat_process_init() != 0 || plat_probe_global_init() != 0) {
+		fprintf(stderr, "wsusdiagd: cannot initialise the platform\n");
+		return 1;
+	}
 	if (open_parts(&d, &o) != 0)
 		return 1;
 	d.settings.probe_timeout_ms = d.cfg.probe_timeout_ms;
@@ -301,8 +278,8 @@ run_daemon(int argc, char **argv)
 	}
 	if (serve(&d, o.insecure_http) != 0)
 		return 1;
-	sig = wait_for_signal();
-	log_info("signal %d: shutting down", sig);
+	why = plat_stop_wait();
+	log_info("%s: shutting down", why);
 	shutdown_daemon(&d);
 	log_info("stopped");
 	return 0;

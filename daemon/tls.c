@@ -3,12 +3,9 @@
  */
 #include "daemon/tls.h"
 
-#include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
@@ -22,6 +19,7 @@
 
 #include "common/xalloc.h"
 #include "platform/host.h"
+#include "platform/net.h"
 
 struct tls_server {
 	mbedtls_ssl_config conf;
@@ -36,7 +34,7 @@ struct tls_server {
 
 struct tls_conn {
 	mbedtls_ssl_context ssl;
-	int fd;
+	plat_sock fd;
 };
 
 /* ECDHE for forward secrecy, AEAD only: nothing CBC, nothing static-RSA. */
@@ -167,32 +165,28 @@ static int
 bio_send(void *ctx, const unsigned char *buf, size_t len)
 {
 	struct tls_conn *c = ctx;
-	ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
+	long n = plat_send(c->fd, buf, len);
 
 	if (n >= 0)
 		return (int)n;
-	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-		return MBEDTLS_ERR_SSL_WANT_WRITE;
-	return MBEDTLS_ERR_NET_SEND_FAILED;
+	return n == PLAT_WOULD_BLOCK ? MBEDTLS_ERR_SSL_WANT_WRITE
+				     : MBEDTLS_ERR_NET_SEND_FAILED;
 }
 
 static int
 bio_recv(void *ctx, unsigned char *buf, size_t len)
 {
 	struct tls_conn *c = ctx;
-	ssize_t n = recv(c->fd, buf, len, 0);
+	long n = plat_recv(c->fd, buf, len);
 
 	if (n >= 0)
 		return (int)n;
-	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-		return MBEDTLS_ERR_SSL_WANT_READ;
-	if (errno == ECONNRESET)
-		return MBEDTLS_ERR_NET_CONN_RESET;
-	return MBEDTLS_ERR_NET_RECV_FAILED;
+	return n == PLAT_WOULD_BLOCK ? MBEDTLS_ERR_SSL_WANT_READ
+				     : MBEDTLS_ERR_NET_RECV_FAILED;
 }
 
 struct tls_conn *
-tls_conn_new(struct tls_server *s, int fd)
+tls_conn_new(struct tls_server *s, plat_sock fd)
 {
 	struct tls_conn *c = xcalloc(1, sizeof(*c));
 
@@ -209,17 +203,16 @@ tls_conn_new(struct tls_server *s, int fd)
 
 /* Wait for the socket as mbedTLS asked; 0 ready, -1 deadline passed. */
 static int
-wait_io(int fd, int rc, uint64_t deadline_ms)
+wait_io(plat_sock fd, int rc, uint64_t deadline_ms)
 {
-	struct pollfd p = {.fd = fd};
+	struct plat_pollfd p = {fd, PLAT_POLLIN, 0};
 	uint64_t now = plat_now_ms();
 
 	if (now >= deadline_ms)
 		return -1;
-	p.events = rc == MBEDTLS_ERR_SSL_WANT_WRITE ? POLLOUT : POLLIN;
-	if (poll(&p, 1, (int)(deadline_ms - now)) <= 0)
-		return -1;
-	return 0;
+	if (rc == MBEDTLS_ERR_SSL_WANT_WRITE)
+		p.events = PLAT_POLLOUT;
+	return plat_poll(&p, 1, (int)(deadline_ms - now)) > 0 ? 0 : -1;
 }
 
 static void
@@ -271,7 +264,7 @@ tls_conn_handshake(struct tls_conn *c, uint64_t deadline_ms, char *cn,
 	return 0;
 }
 
-ssize_t
+long
 tls_conn_read(struct tls_conn *c, void *buf, size_t len)
 {
 	int rc = mbedtls_ssl_read(&c->ssl, buf, len);

@@ -8,7 +8,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
+
+#include "platform/net.h"
 
 struct tls_server;
 struct tls_conn;
@@ -21,7 +22,7 @@ void tls_server_free(struct tls_server *s);
 
 /* A session on a connected non-blocking socket (the fd stays the
  * caller's). */
-struct tls_conn *tls_conn_new(struct tls_server *s, int fd);
+struct tls_conn *tls_conn_new(struct tls_server *s, plat_sock fd);
 
 /*
  * Handshake until done or deadline (plat_now_ms). On success the
@@ -33,7 +34,7 @@ int tls_conn_handshake(struct tls_conn *c, uint64_t deadline_ms, char *cn,
 
 /* >0 bytes, 0 orderly close, TLS_WANT (try again after poll), -1 error. */
 #define TLS_WANT (-2)
-ssize_t tls_conn_read(struct tls_conn *c, void *buf, size_t len);
+long tls_conn_read(struct tls_conn *c, void *buf, size_t len);
 /* Write everything before deadline; 0 or -1. */
 int tls_conn_write_all(struct tls_conn *c, const void *buf, size_t len,
 		       uint64_t deadline_ms);
