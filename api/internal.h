@@ -11,10 +11,10 @@
 
 /* RFC 9457 problem document; detail is printf-style. */
 void problem(struct api_response *res, int status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+    __attribute__((format(gnu_printf, 3, 4)));
 /* Same, with extra members (taken over, may be NULL). */
 void problem_with(struct api_response *res, int status, cJSON *extra,
-		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+		  const char *fmt, ...) __attribute__((format(gnu_printf, 4, 5)));
 /* 200 with a JSON body (the object is freed). */
 void respond_json(struct api_response *res, int status, cJSON *body);
 

@@ -63,11 +63,11 @@ void result_clear(struct check_result *r);
  */
 struct finding *result_add(struct check_result *r, const char *id,
 			   enum status st, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+    __attribute__((format(gnu_printf, 4, 5)));
 
 void finding_set_expected(struct finding *f, const char *expected);
 void finding_set_observed(struct finding *f, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+    __attribute__((format(gnu_printf, 2, 3)));
 void finding_set_remedy(struct finding *f, const char *action,
 			const char *text);
 
@@ -123,9 +123,9 @@ void action_result_init(struct action_result *a, const char *id, bool dry);
 void action_result_clear(struct action_result *a);
 
 struct step *action_add_step(struct action_result *a, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+    __attribute__((format(gnu_printf, 2, 3)));
 void step_set_detail(struct step *s, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+    __attribute__((format(gnu_printf, 2, 3)));
 void action_add_change(struct action_result *a, const char *what,
 		       const char *before, const char *after);
 

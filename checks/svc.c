@@ -88,7 +88,7 @@ svc_info_clear(struct svc_info *info)
 
 static struct finding *add(struct check_result *r, const struct svc_spec *spec,
 			   const char *what, enum status st, const char *fmt,
-			   ...) __attribute__((format(printf, 5, 6)));
+			   ...) __attribute__((format(gnu_printf, 5, 6)));
 
 /* result_add with the id PREFIX.what. */
 static struct finding *

@@ -17,8 +17,8 @@ void *xgrow(void *p, size_t *cap, size_t need, size_t size);
 char *xstrdup(const char *s);
 /* xstrdup that keeps NULL. */
 char *xstrdup_null(const char *s);
-char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xasprintf(const char *fmt, ...) __attribute__((format(gnu_printf, 1, 2)));
 char *xvasprintf(const char *fmt, va_list ap)
-    __attribute__((format(printf, 1, 0)));
+    __attribute__((format(gnu_printf, 1, 0)));
 
 #endif

@@ -13,13 +13,13 @@ enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR };
 void log_set_level(enum log_level l);
 bool log_parse_level(const char *s, enum log_level *out);
 
-void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(gnu_printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(gnu_printf, 1, 2)));
 /* log_warn appends strerror(errno); log_warnx does not. */
-void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void log_errorx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warn(const char *fmt, ...) __attribute__((format(gnu_printf, 1, 2)));
+void log_warnx(const char *fmt, ...) __attribute__((format(gnu_printf, 1, 2)));
+void log_errorx(const char *fmt, ...) __attribute__((format(gnu_printf, 1, 2)));
 void fatalx(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2), noreturn));
+    __attribute__((format(gnu_printf, 1, 2), noreturn));
 
 #endif

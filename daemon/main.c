@@ -12,6 +12,7 @@
 #include "daemon/init.h"
 #include "daemon/listener.h"
 #include "daemon/log.h"
+#include "daemon/service.h"
 #include "daemon/tls.h"
 #include "platform/net.h"
 #include "platform/probe.h"
@@ -35,6 +36,8 @@ static const char usage[] =
     "       wsusdiagd init --dir DIR\n"
     "       wsusdiagd hash-token < token\n"
     "       wsusdiagd routes\n"
+    "       wsusdiagd install --config FILE   (Windows service)\n"
+    "       wsusdiagd uninstall\n"
     "\n"
     "options:\n"
     "  --config FILE        the configuration (wsusdiagd init writes one)\n"
@@ -278,6 +281,7 @@ run_daemon(int argc, char **argv)
 	}
 	if (serve(&d, o.insecure_http) != 0)
 		return 1;
+	service_ready();
 	why = plat_stop_wait();
 	log_info("%s: shutting down", why);
 	shutdown_daemon(&d);
@@ -304,6 +308,16 @@ main(int argc, char **argv)
 		}
 		return wsd_init(argv[3], stdout);
 	}
+	if (argc >= 2 && strcmp(argv[1], "install") == 0) {
+		if (argc != 4 || strcmp(argv[2], "--config") != 0) {
+			fprintf(stderr,
+				"usage: wsusdiagd install --config FILE\n");
+			return 2;
+		}
+		return service_install(argv[3]);
+	}
+	if (argc == 2 && strcmp(argv[1], "uninstall") == 0)
+		return service_uninstall();
 	if (argc == 2 && strcmp(argv[1], "hash-token") == 0)
 		return wsd_hash_token(stdin, stdout);
 	if (argc == 2 && strcmp(argv[1], "routes") == 0)
@@ -316,6 +330,13 @@ main(int argc, char **argv)
 	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
 		fputs(usage, stdout);
 		return 0;
+	}
+	{
+		bool ran;
+		int rc = service_dispatch(run_daemon, argc, argv, &ran);
+
+		if (ran)
+			return rc;
 	}
 	return run_daemon(argc, argv);
 }

@@ -60,7 +60,7 @@ static int check_fields(struct vctx *v, const cJSON *obj, const char *path,
 			const struct field *fields);
 
 static int fail(struct vctx *v, const char *path, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+    __attribute__((format(gnu_printf, 3, 4)));
 
 static int
 fail(struct vctx *v, const char *path, const char *fmt, ...)
