@@ -97,12 +97,31 @@ collect(struct run *r, struct check_result *out)
 	}
 }
 
+/*
+ * The earliest deadline among jobs still running and not yet past it;
+ * 0 when there is nothing left worth waiting for.
+ */
+static uint64_t
+next_deadline(const struct run *r, uint64_t now)
+{
+	uint64_t next = 0;
+
+	for (size_t i = 0; i < r->n; i++) {
+		const struct job *j = &r->jobs[i];
+		uint64_t d = j->started + j->check->time_limit_ms;
+
+		if (!j->done && d > now && (next == 0 || d < next))
+			next = d;
+	}
+	return next;
+}
+
 void
 run_checks(const struct api_ctx *ctx, const struct check *const *checks,
 	   size_t n, struct check_result *out)
 {
 	struct run *r = xcalloc(1, sizeof(*r));
-	uint64_t deadline = 0, now = plat_now_ms();
+	uint64_t deadline, now = plat_now_ms();
 
 	r->m = plat_mutex_new();
 	r->c = plat_cond_new();
@@ -118,8 +137,6 @@ run_checks(const struct api_ctx *ctx, const struct check *const *checks,
 		j->check = checks[i];
 		j->run = r;
 		j->started = now;
-		if (now + checks[i]->time_limit_ms > deadline)
-			deadline = now + checks[i]->time_limit_ms;
 		r->refs++;
 		r->remaining++;
 		if (plat_thread_detached(job_main, j) != 0) {
@@ -129,7 +146,9 @@ run_checks(const struct api_ctx *ctx, const struct check *const *checks,
 			plat_mutex_lock(r->m);
 		}
 	}
-	while (r->remaining > 0 && plat_now_ms() < deadline)
+	/* Wait for each check only until its own limit. */
+	while (r->remaining > 0 &&
+	       (deadline = next_deadline(r, plat_now_ms())) != 0)
 		plat_cond_wait_until(r->c, r->m, deadline);
 	collect(r, out);
 	plat_mutex_unlock(r->m);
