@@ -47,6 +47,8 @@ static int parse_clients(struct wsd_config *, const cJSON *, const char *,
 			 const char *, char *, size_t);
 static int parse_allow(struct wsd_config *, const cJSON *, const char *,
 		       const char *, char *, size_t);
+static int parse_version(struct wsd_config *, const cJSON *, const char *,
+			 const char *, char *, size_t);
 static int parse_host_kind(struct wsd_config *, const cJSON *, const char *,
 			   const char *, char *, size_t);
 
@@ -93,6 +95,11 @@ static const struct cfg_key actions_keys[] = {
     {NULL, 0, 0, 0, 0, NULL, NULL},
 };
 
+static const struct cfg_key checks_keys[] = {
+    {"agent_min_version", CFG_CUSTOM, 0, 0, 0, NULL, parse_version},
+    {NULL, 0, 0, 0, 0, NULL, NULL},
+};
+
 static const struct cfg_key top_keys[] = {
     {"listen", CFG_LISTEN, 0, 0, 0, NULL, NULL},
     {"tls", CFG_SECTION, 0, 0, 0, tls_keys, NULL},
@@ -101,6 +108,7 @@ static const struct cfg_key top_keys[] = {
     {"limits", CFG_SECTION, 0, 0, 0, limit_keys, NULL},
     {"probe", CFG_SECTION, 0, 0, 0, probe_keys, NULL},
     {"actions", CFG_SECTION, 0, 0, 0, actions_keys, NULL},
+    {"checks", CFG_SECTION, 0, 0, 0, checks_keys, NULL},
     {"audit_log", CFG_PATH_NUL, OFF(audit_log), 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, 0, NULL, NULL},
 };
@@ -419,6 +427,47 @@ parse_host_kind(struct wsd_config *c, const cJSON *v, const char *key,
 	return 0;
 }
 
+/* A file version: 1 to 4 dot-separated numbers of at most 65535. */
+static bool
+is_version(const char *s)
+{
+	int parts = 0;
+
+	while (*s != '\0') {
+		unsigned long v = 0;
+		int digits = 0;
+
+		for (; *s >= '0' && *s <= '9' && digits < 6; s++, digits++)
+			v = v * 10 + (unsigned long)(*s - '0');
+		if (digits == 0 || v > 65535 || ++parts > 4)
+			return false;
+		if (*s == '.' && s[1] != '\0')
+			s++;
+		else if (*s != '\0')
+			return false;
+	}
+	return parts > 0;
+}
+
+static int
+parse_version(struct wsd_config *c, const cJSON *v, const char *key,
+	      const char *base, char *err, size_t errlen)
+{
+	(void)base;
+	free(c->agent_min_version);
+	c->agent_min_version = NULL;
+	if (cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsString(v) || !is_version(v->valuestring))
+		return fail(
+		    err, errlen,
+		    "%s: expected a version such as \"10.0.19041.3636\" "
+		    "or null",
+		    key);
+	c->agent_min_version = xstrdup(v->valuestring);
+	return 0;
+}
+
 /* Without an allow key only loopback may connect: safe by default. */
 static void
 default_allow(struct wsd_config *c)
@@ -650,6 +699,7 @@ config_free(struct wsd_config *c)
 	free(c->tls_client_ca);
 	free(c->host_path);
 	free(c->audit_log);
+	free(c->agent_min_version);
 	free(c->auth.tokens);
 	free(c->auth.clients);
 	free(c->auth.allow);

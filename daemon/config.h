@@ -30,7 +30,8 @@ struct wsd_config {
 	uint32_t body_bytes;
 	uint32_t probe_timeout_ms;
 	uint32_t service_wait_ms;
-	char *audit_log; /* NULL: no audit file (stderr only) */
+	char *agent_min_version; /* NULL: the agent check's per-OS default */
+	char *audit_log;	 /* NULL: no audit file (stderr only) */
 };
 
 /* Defaults for everything optional. */

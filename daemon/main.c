@@ -268,6 +268,7 @@ run_daemon(int argc, char **argv)
 		return 1;
 	d.settings.probe_timeout_ms = d.cfg.probe_timeout_ms;
 	d.settings.service_wait_ms = d.cfg.service_wait_ms;
+	d.settings.agent_min_version = d.cfg.agent_min_version;
 	d.api.host = d.host;
 	d.api.auth = &d.cfg.auth;
 	d.api.settings = &d.settings;

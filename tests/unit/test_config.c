@@ -104,6 +104,15 @@ static const struct bad bads[] = {
     {"[1,2]", "expected a JSON object"},
     {"{\"tls\":\n{\"cert\":\"a\",,}}", "not valid JSON (near line 2)"},
     {"{\"tls\":5}", "tls: expected an object"},
+    {"{\"tls\":{\"cert\":\"a\",\"key\":\"b\"},\"checks\":{"
+     "\"agent_min_version\":\"7.6.x\"}}",
+     "checks.agent_min_version: expected a version"},
+    {"{\"tls\":{\"cert\":\"a\",\"key\":\"b\"},\"checks\":{"
+     "\"agent_min_version\":\"1.2.3.4.5\"}}",
+     "checks.agent_min_version"},
+    {"{\"tls\":{\"cert\":\"a\",\"key\":\"b\"},\"checks\":{"
+     "\"agent_min_version\":\"70000\"}}",
+     "checks.agent_min_version"},
 };
 
 Test(config, every_mistake_names_its_key)
@@ -200,6 +209,23 @@ Test(config, cidr_matching)
 		cr_expect_neq(cidr_parse("::1/129", &x), 0);
 		cr_expect_neq(cidr_parse("", &x), 0);
 	}
+}
+
+Test(config, agent_minimum_version)
+{
+	struct wsd_config c;
+	char err[256] = "";
+
+	cr_assert_eq(
+	    parse(&c,
+		  "{\"tls\":{\"cert\":\"a\",\"key\":\"b\"},"
+		  "\"checks\":{\"agent_min_version\":\"10.0.19041.3636\"},"
+		  "\"actions\":{\"service_wait_ms\":5000}}",
+		  err, sizeof(err)),
+	    0, "%s", err);
+	cr_expect_str_eq(c.agent_min_version, "10.0.19041.3636");
+	cr_expect_eq(c.service_wait_ms, 5000);
+	config_free(&c);
 }
 
 Test(config, host_override)
