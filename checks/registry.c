@@ -7,8 +7,15 @@
 #include <string.h>
 
 const struct check *const check_table[] = {
+    &check_policy,
     &check_bits,
+    &check_bits_jobs,
+    &check_bits_policy,
     &check_wuauserv,
+    &check_agent,
+    &check_store,
+    &check_client_id,
+    &check_updatelog,
 };
 const size_t check_count = sizeof(check_table) / sizeof(check_table[0]);
 

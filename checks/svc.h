@@ -6,6 +6,13 @@
  * svc_inspect() turns that into the findings PREFIX.exists, PREFIX.state
  * and PREFIX.start_type plus facts, so each check only adds what is
  * particular to its service.
+ *
+ * The rest is what "BITS fails to start" lists and what the SCM itself
+ * runs into on StartService: a disabled service (0x80070422), a
+ * dependency that is missing (0x80070433) or cannot start (0x8007042C),
+ * a svchost service that is not in its group (0x8007043B) or has no
+ * ServiceDll (0x80070002). The probes judge each of these without
+ * starting anything, the same way for every service.
  */
 #ifndef WSUSDIAG_SVC_H
 #define WSUSDIAG_SVC_H
@@ -29,6 +36,13 @@ struct svc_spec {
 	const char *enable_action;  /* action that re-enables it, or NULL */
 	const char *start_action;   /* action that starts it, or NULL */
 	const char *missing_remedy; /* what to do when it does not exist */
+	/* The svchost group it must be listed in ("netsvcs"), or NULL. */
+	const char *svchost_group;
+	/* Its ServiceDll as Windows ships it, or NULL: only the file name
+	 * is compared ("%SystemRoot%\System32\qmgr.dll"). */
+	const char *service_dll;
+	/* Action that restores its configuration (dependencies), or NULL. */
+	const char *repair_action;
 };
 
 /* What svc_inspect() read; release with svc_info_clear(). */
@@ -39,6 +53,8 @@ struct svc_info {
 	struct svc_status status; /* valid when exists */
 	struct svc_config config;
 	bool delayed_auto;
+	hr_t config_hr;	 /* QueryServiceConfigW, when exists */
+	hr_t delayed_hr; /* the delayed-auto level, when have_config */
 };
 
 /*
@@ -61,5 +77,74 @@ void svc_set_remedy(struct finding *f, const char *action, const char *text);
 /* Lowercase names: "stopped", "start_pending", ...; "auto", "demand", ... */
 const char *svc_state_name(enum svc_state s);
 const char *svc_start_name(enum svc_start s);
+/* "normal", ...; "unrestricted", ...; "restart", ... as sc spells them. */
+const char *svc_error_control_name(enum svc_error_control e);
+const char *svc_sid_type_name(enum svc_sid_type t);
+const char *svc_action_name(enum svc_action_type t);
+
+/* "auto", "delayed-auto", "demand", ...: the start as sc shows it. */
+const char *svc_start_observed(const struct svc_info *info);
+
+/*
+ * A stopped service's exit code as an HRESULT for the knowledge base:
+ * the service's own code when it reported one (1066 with an HRESULT, as
+ * BITS does), else the Win32 code wrapped; 0 when it exited cleanly.
+ */
+hr_t svc_exit_hr(const struct svc_status *st);
+
+/* The GROUP of "svchost.exe ... -k GROUP" (caller frees), else NULL. */
+char *svc_svchost_group(const char *binary_path);
+
+/*
+ * One judgement, before it becomes a finding. The probes fill it; a
+ * check may add to it (details, a better remedy) and then turn it into
+ * PREFIX.what with svc_probe_add(), which also releases it.
+ */
+struct svc_probe {
+	enum status status; /* ST_PASS, ST_WARN, ST_FAIL or ST_ERROR */
+	/* With ST_FAIL what StartService would fail with; with ST_ERROR
+	 * why it could not be read. */
+	hr_t error;
+	char *message;
+	char *expected, *observed; /* or NULL */
+	const char *action;	   /* remedy action id, or NULL */
+	char *remedy;		   /* remedy text, or NULL */
+	cJSON *details;		   /* object, or NULL */
+};
+
+void svc_probe_clear(struct svc_probe *p);
+struct finding *svc_probe_add(struct check_result *r,
+			      const struct svc_spec *spec, const char *what,
+			      struct svc_probe *p);
+
+/* The service is listed in spec->svchost_group (0x8007043B if not). */
+void svc_probe_group(const struct check_ctx *ctx, const struct svc_spec *spec,
+		     struct svc_probe *p);
+/* Parameters\ServiceDll (or the service key's) is there and names
+ * spec->service_dll's file (0x80070002 if not). */
+void svc_probe_dll(const struct check_ctx *ctx, const struct svc_spec *spec,
+		   struct svc_probe *p);
+/*
+ * Every dependency in c exists (0x80070433), is not disabled and, when
+ * stopped, could itself start (0x8007042C); details.dependencies has a
+ * verdict per name. Load-order groups ("+Group") are not services and
+ * are only listed. The names that do not exist are added to missing
+ * (may be NULL), so a check can say whether its repair brings them back.
+ */
+void svc_probe_dependencies(const struct check_ctx *ctx,
+			    const struct svc_spec *spec,
+			    const struct svc_config *c, struct svc_probe *p,
+			    struct strlist *missing);
+
+/* PREFIX.last_error: the SCM's last exit code, decoded; pass when 0. */
+void svc_last_error(const struct svc_spec *spec, struct check_result *r,
+		    const struct svc_info *info);
+/*
+ * PREFIX.can_start: whether StartService would get the service going as
+ * far as the SCM's configuration decides it, in the SCM's order:
+ * disabled, dependencies, svchost group, ServiceDll. Starts nothing.
+ */
+void svc_can_start(const struct check_ctx *ctx, const struct svc_spec *spec,
+		   struct check_result *r, const struct svc_info *info);
 
 #endif

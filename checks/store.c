@@ -1,0 +1,574 @@
+/*
+ * store.c: "Rebuild the Automatic Update Agent Store": the agent keeps
+ * its update metadata in %SystemRoot%\SoftwareDistribution (an ESE
+ * database, DataStore\DataStore.edb) and its downloads next to it. The
+ * article rebuilds the store "when there are issues downloading updates
+ * and there are errors relating to the software distribution store";
+ * this check looks for those errors and for the plain reasons a store
+ * cannot work: the folder or the database is gone, or its volume is full.
+ *
+ * Free space: a cumulative update for Windows 10 is several hundred MiB
+ * to download and more again to stage and unpack. Under 500 MiB not even
+ * one download fits, and BITS stops with ERROR_DISK_FULL: fail. Under
+ * 2 GiB one update may download but not install: warn.
+ *
+ * Store errors come from the end of WindowsUpdate.log (wulog.h says which
+ * codes mean a damaged store) and from error events: ESENT's about the
+ * store's database (instance SUS20ClientDataStore) in the Application
+ * log, and the agent's own events with a store code. ESENT's warnings
+ * about the store (a rebuilt flush map, 636/640) are routine and ignored.
+ */
+#include "checks/registry.h"
+#include "checks/svc.h"
+#include "checks/wulog.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checks/errors.h"
+#include "common/xalloc.h"
+
+#define STORE_FAIL_BYTES ((uint64_t)500 << 20)
+#define STORE_WARN_BYTES ((uint64_t)2 << 30)
+#define EVENTS_MAX	 200
+/* ERROR_EVT_CHANNEL_NOT_FOUND: a log this Windows does not have. */
+#define WIN32_EVT_CHANNEL_NOT_FOUND 15007u
+#define WIN32_DISK_FULL		    112u
+
+static const char *const event_logs[] = {
+    "Application",
+    "Microsoft-Windows-WindowsUpdateClient/Operational",
+};
+
+#define N_EVENT_LOGS (sizeof(event_logs) / sizeof(event_logs[0]))
+
+/* What the findings share. */
+struct store {
+	const struct check_ctx *ctx;
+	char *root;  /* %SystemRoot% */
+	char *dir;   /* ROOT\SoftwareDistribution */
+	char *edb;   /* DIR\DataStore\DataStore.edb */
+	char *reset; /* the article's steps, for this machine */
+	bool dir_ok; /* the folder is there */
+};
+
+static bool
+hr_absent(hr_t hr)
+{
+	return hr == hr_from_win32(WIN32_FILE_NOT_FOUND) ||
+	       hr == hr_from_win32(WIN32_PATH_NOT_FOUND);
+}
+
+/* "68.5 GiB", "300 MiB", "512 bytes". */
+static void
+fmt_bytes(uint64_t b, char out[32])
+{
+	if (b >= ((uint64_t)1 << 30))
+		snprintf(out, 32, "%.1f GiB", (double)b / (1u << 30));
+	else if (b >= ((uint64_t)1 << 20))
+		snprintf(out, 32, "%.0f MiB", (double)b / (1u << 20));
+	else
+		snprintf(out, 32, "%llu bytes", (unsigned long long)b);
+}
+
+static void
+set_reset_remedy(const struct store *s, struct finding *f)
+{
+	svc_set_remedy(f, "reset-store", s->reset);
+}
+
+/* ---- store.folder ---------------------------------------------------------
+ */
+
+static void
+judge_folder(struct store *s, struct check_result *r)
+{
+	struct host *h = s->ctx->host;
+	struct file_info fi = {0};
+	struct finding *f;
+	char code[11];
+	hr_t hr = h->ops->file_stat(h, s->dir, &fi);
+
+	if (hr == HR_OK && fi.is_dir) {
+		s->dir_ok = true;
+		f = result_add(r, "store.folder", ST_PASS, "%s is present",
+			       s->dir);
+		finding_set_observed(f, "present");
+	} else if (hr == HR_OK) {
+		f = result_add(r, "store.folder", ST_FAIL,
+			       "%s is a file, not the agent's folder", s->dir);
+		finding_set_observed(f, "a file");
+		set_reset_remedy(s, f);
+	} else if (hr_absent(hr)) {
+		f = result_add(r, "store.folder", ST_FAIL,
+			       "%s is missing: the agent has no store for "
+			       "update metadata or downloads",
+			       s->dir);
+		f->error = hr;
+		finding_set_observed(f, "missing");
+		svc_set_remedy(f, "start-wuauserv",
+			       "the Windows Update service creates the folder "
+			       "when it starts: sc stop wuauserv (if it "
+			       "runs), sc start wuauserv, then wuauclt "
+			       "/detectnow");
+	} else {
+		error_format(hr, code);
+		f = result_add(r, "store.folder", ST_ERROR,
+			       "could not look for %s (%s)", s->dir, code);
+		f->error = hr;
+	}
+	if (f->status != ST_ERROR)
+		finding_set_expected(f, "present");
+}
+
+/* ---- store.datastore -------------------------------------------------- */
+
+static struct finding *
+datastore_found(struct store *s, struct check_result *r,
+		const struct file_info *fi)
+{
+	struct finding *f;
+	char size[32];
+
+	if (fi->is_dir) {
+		f = result_add(r, "store.datastore", ST_FAIL,
+			       "%s is a folder, not the agent's database",
+			       s->edb);
+		finding_set_observed(f, "a folder");
+	} else if (fi->size == 0) {
+		f = result_add(r, "store.datastore", ST_FAIL,
+			       "%s is empty: an ESE database never is", s->edb);
+		finding_set_observed(f, "0 bytes");
+	} else {
+		fmt_bytes(fi->size, size);
+		f = result_add(r, "store.datastore", ST_PASS, "%s is present",
+			       s->edb);
+		finding_set_observed(f, "present, %s", size);
+		cJSON_AddNumberToObject(r->facts, "datastore_bytes",
+					(double)fi->size);
+	}
+	return f;
+}
+
+static void
+judge_datastore(struct store *s, struct check_result *r)
+{
+	struct host *h = s->ctx->host;
+	struct file_info fi = {0};
+	struct finding *f;
+	char code[11];
+	hr_t hr;
+
+	if (!s->dir_ok) {
+		result_add(r, "store.datastore", ST_SKIP,
+			   "there is no SoftwareDistribution folder to hold "
+			   "DataStore.edb (see store.folder)");
+		return;
+	}
+	hr = h->ops->file_stat(h, s->edb, &fi);
+	if (hr == HR_OK) {
+		f = datastore_found(s, r, &fi);
+	} else if (hr_absent(hr)) {
+		f = result_add(r, "store.datastore", ST_FAIL,
+			       "%s is missing: the agent has lost its update "
+			       "metadata",
+			       s->edb);
+		f->error = hr;
+		finding_set_observed(f, "missing");
+	} else {
+		error_format(hr, code);
+		f = result_add(r, "store.datastore", ST_ERROR,
+			       "could not look for %s (%s)", s->edb, code);
+		f->error = hr;
+		return;
+	}
+	finding_set_expected(f, "present");
+	if (f->status == ST_FAIL)
+		set_reset_remedy(s, f);
+}
+
+/* ---- store.free_space ------------------------------------------------- */
+
+static enum status
+space_status(uint64_t free_b)
+{
+	if (free_b < STORE_FAIL_BYTES)
+		return ST_FAIL;
+	return free_b < STORE_WARN_BYTES ? ST_WARN : ST_PASS;
+}
+
+/* The volume's free space judged; the volume could be read. */
+static void
+space_finding(struct check_result *r, const char *path, uint64_t free_b,
+	      uint64_t total_b)
+{
+	char fb[32], tb[32], min[32], want[48];
+	enum status st = space_status(free_b);
+	struct finding *f;
+
+	fmt_bytes(free_b, fb);
+	fmt_bytes(total_b, tb);
+	fmt_bytes(STORE_WARN_BYTES, min);
+	f = result_add(r, "store.free_space", st,
+		       st == ST_PASS ? "%s free on the volume holding %s"
+				     : "only %s free on the volume holding %s: "
+				       "updates need room to download and "
+				       "unpack",
+		       fb, path);
+	snprintf(want, sizeof(want), "at least %s free", min);
+	finding_set_expected(f, want);
+	finding_set_observed(f, "%s free of %s", fb, tb);
+	if (st == ST_FAIL)
+		f->error = hr_from_win32(WIN32_DISK_FULL);
+	if (st != ST_PASS)
+		svc_set_remedy(f, NULL,
+			       "free space on that volume (Disk Cleanup with "
+			       "\"Windows Update Cleanup\", old files and "
+			       "profiles) until at least 2 GiB are free; do "
+			       "not delete files under SoftwareDistribution "
+			       "by hand");
+}
+
+static void
+judge_space(struct store *s, struct check_result *r)
+{
+	struct host *h = s->ctx->host;
+	/* GetDiskFreeSpaceExW wants a folder that exists. */
+	const char *path = s->dir_ok ? s->dir : s->root;
+	uint64_t free_b = 0, total_b = 0;
+	struct finding *f;
+	char code[11];
+	hr_t hr = h->ops->disk_free(h, path, &free_b, &total_b);
+
+	if (hr != HR_OK) {
+		error_format(hr, code);
+		f = result_add(r, "store.free_space", ST_ERROR,
+			       "could not read the free space of the volume "
+			       "holding %s (%s)",
+			       path, code);
+		f->error = hr;
+		return;
+	}
+	space_finding(r, path, free_b, total_b);
+	cJSON_AddNumberToObject(r->facts, "volume_free_bytes", (double)free_b);
+	cJSON_AddNumberToObject(r->facts, "volume_total_bytes",
+				(double)total_b);
+}
+
+/* ---- store.errors: events --------------------------------------------- */
+
+/* One store error event, newest of all logs read. */
+struct store_event {
+	bool found;
+	const char *log;
+	uint32_t id;
+	int64_t time;
+	hr_t code;
+	char *message;
+};
+
+/* Days since 1970-01-01 to a civil date (proleptic Gregorian). */
+static void
+civil(int64_t days, int *y, unsigned *m, unsigned *d)
+{
+	int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int)(yoe + era * 400) + (*m <= 2);
+}
+
+static void
+iso_time(int64_t t, char out[24])
+{
+	int64_t days = (t >= 0 ? t : t - 86399) / 86400, sec = t - days * 86400;
+	unsigned m, d;
+	int y;
+
+	civil(days, &y, &m, &d);
+	/* Only a year past 9999 would not fit; it is cut, not overrun. */
+	if (snprintf(out, 24, "%04d-%02u-%02uT%02u:%02u:%02uZ", y, m, d,
+		     (unsigned)(sec / 3600), (unsigned)(sec / 60 % 60),
+		     (unsigned)(sec % 60)) >= 24)
+		out[23] = '\0';
+}
+
+/* An error event about the store, and the code it carries. */
+static bool
+is_store_event(const struct event_record *e, hr_t *code)
+{
+	const char *msg = e->message != NULL ? e->message : "";
+
+	if (e->level != EVL_CRITICAL && e->level != EVL_ERROR)
+		return false;
+	*code = e->code != 0 ? e->code : wulog_ese_error(msg);
+	return wulog_classify(e->code) == WULOG_STORE ||
+	       wulog_mentions_store(msg);
+}
+
+/* Keep the newest store event of one log (events come newest first). */
+static void
+pick_event(struct store_event *best, const char *log,
+	   const struct event_list *l)
+{
+	hr_t code;
+
+	for (size_t i = 0; i < l->n; i++) {
+		const struct event_record *e = &l->v[i];
+
+		if (!is_store_event(e, &code))
+			continue;
+		if (!best->found || e->time > best->time) {
+			free(best->message);
+			best->found = true;
+			best->log = log;
+			best->id = e->id;
+			best->time = e->time;
+			best->code = code;
+			best->message = xstrdup(e->message ? e->message : "");
+		}
+		return;
+	}
+}
+
+/* Read the event logs; returns the first error that kept one from being
+ * read (a log this Windows does not have is no error). */
+static hr_t
+read_events(struct store *s, struct store_event *best, cJSON *read)
+{
+	struct host *h = s->ctx->host;
+	hr_t hr, first = HR_OK;
+
+	for (size_t i = 0; i < N_EVENT_LOGS; i++) {
+		struct event_list l = {0};
+
+		hr = h->ops->events(h, event_logs[i], EVENTS_MAX, &l);
+		if (hr == HR_OK)
+			pick_event(best, event_logs[i], &l);
+		else if (hr != hr_from_win32(WIN32_EVT_CHANNEL_NOT_FOUND) &&
+			 first == HR_OK)
+			first = hr;
+		if (hr == HR_OK)
+			cJSON_AddItemToArray(read,
+					     cJSON_CreateString(event_logs[i]));
+		event_list_clear(&l);
+	}
+	return first;
+}
+
+static cJSON *
+event_json(const struct store_event *e)
+{
+	cJSON *d = cJSON_CreateObject();
+	char t[24], hex[11];
+
+	iso_time(e->time, t);
+	cJSON_AddStringToObject(d, "log", e->log);
+	cJSON_AddNumberToObject(d, "id", e->id);
+	cJSON_AddStringToObject(d, "time", t);
+	if (e->code != 0) {
+		error_format(e->code, hex);
+		cJSON_AddStringToObject(d, "code", hex);
+	} else {
+		cJSON_AddNullToObject(d, "code");
+	}
+	cJSON_AddStringToObject(d, "message", e->message);
+	return d;
+}
+
+/* ---- store.errors ------------------------------------------------------ */
+
+/* What store.errors looked at. */
+struct evidence {
+	struct wulog_file log;
+	struct store_event ev;
+	hr_t events_hr; /* first event log that could not be read */
+};
+
+static cJSON *
+log_hit_json(const struct wulog_file *f, const struct wulog_hit *hit)
+{
+	cJSON *d = cJSON_CreateObject();
+	char hex[11];
+
+	cJSON_AddStringToObject(d, "path", f->path);
+	cJSON_AddNumberToObject(d, "line", (double)hit->line);
+	if (hit->time[0] != '\0')
+		cJSON_AddStringToObject(d, "time", hit->time);
+	else
+		cJSON_AddNullToObject(d, "time");
+	error_format(hit->code, hex);
+	cJSON_AddStringToObject(d, "code", hex);
+	cJSON_AddStringToObject(d, "text", hit->text);
+	cJSON_AddNumberToObject(d, "count", (double)hit->count);
+	return d;
+}
+
+static char *
+code_words(hr_t code)
+{
+	const struct error_info *e = error_lookup(code);
+	char hex[11];
+
+	if (code == 0)
+		return xstrdup("no error code");
+	error_format(code, hex);
+	return e != NULL ? xasprintf("%s (%s)", e->name, hex) : xstrdup(hex);
+}
+
+static struct finding *
+errors_from_log(struct check_result *r, const struct evidence *ev)
+{
+	const struct wulog_hit *hit = &ev->log.sum.hit[WULOG_STORE];
+	char *words = code_words(hit->code);
+	struct finding *f;
+
+	f = result_add(r, "store.errors", ST_FAIL,
+		       "WindowsUpdate.log shows a damaged data store in %zu "
+		       "line%s; the latest, line %zu%s%s: %s",
+		       hit->count, hit->count == 1 ? "" : "s", hit->line,
+		       hit->time[0] != '\0' ? " at " : "", hit->time, words);
+	f->error = hit->code;
+	finding_set_observed(f, "%s", hit->text);
+	f->details = cJSON_CreateObject();
+	cJSON_AddItemToObject(f->details, "log", log_hit_json(&ev->log, hit));
+	free(words);
+	return f;
+}
+
+static struct finding *
+errors_from_event(struct check_result *r, const struct evidence *ev)
+{
+	char *words = code_words(ev->ev.code), t[24];
+	struct finding *f;
+
+	iso_time(ev->ev.time, t);
+	f = result_add(r, "store.errors", ST_FAIL,
+		       "event %u in %s at %s reports a damaged data store: %s",
+		       ev->ev.id, ev->ev.log, t, words);
+	f->error = ev->ev.code;
+	finding_set_observed(f, "%s", ev->ev.message);
+	f->details = cJSON_CreateObject();
+	free(words);
+	return f;
+}
+
+static void
+errors_unread(struct check_result *r, const struct evidence *ev)
+{
+	const struct wulog_file *lf = &ev->log;
+	bool log_bad = lf->hr != HR_OK && !lf->absent;
+	hr_t hr = log_bad ? lf->hr : ev->events_hr;
+	char code[11];
+	struct finding *f;
+
+	error_format(hr, code);
+	f = result_add(r, "store.errors", ST_ERROR, "could not read %s (%s)",
+		       log_bad ? lf->path : "the event logs", code);
+	f->error = hr;
+}
+
+static void
+errors_clean(struct check_result *r, const struct evidence *ev)
+{
+	const struct wulog_file *lf = &ev->log;
+	struct finding *f;
+
+	if (lf->hr == HR_OK && lf->sum.format != WULOG_FMT_STUB)
+		f = result_add(r, "store.errors", ST_PASS,
+			       "no data store errors in the %zu lines of "
+			       "WindowsUpdate.log read or in the event logs",
+			       lf->sum.lines);
+	else
+		f = result_add(r, "store.errors", ST_PASS,
+			       "no data store errors in the event logs (no "
+			       "text WindowsUpdate.log here: Windows 10 and "
+			       "later write ETL traces)");
+	finding_set_expected(f, "none");
+	finding_set_observed(f, "none");
+}
+
+static bool
+could_not_read(const struct evidence *ev)
+{
+	return (ev->log.hr != HR_OK && !ev->log.absent) ||
+	       ev->events_hr != HR_OK;
+}
+
+static void
+judge_errors(struct store *s, struct check_result *r)
+{
+	struct evidence ev = {0};
+	cJSON *logs_read = cJSON_AddArrayToObject(r->facts, "event_logs_read");
+	bool in_log;
+	struct finding *f;
+
+	wulog_read(s->ctx->host, s->root, WULOG_READ_MAX, &ev.log);
+	ev.events_hr = read_events(s, &ev.ev, logs_read);
+	cJSON_AddStringToObject(r->facts, "log_path", ev.log.path);
+	in_log = ev.log.sum.hit[WULOG_STORE].count > 0;
+	if (in_log || ev.ev.found) {
+		f = in_log ? errors_from_log(r, &ev)
+			   : errors_from_event(r, &ev);
+		if (ev.ev.found)
+			cJSON_AddItemToObject(f->details, "event",
+					      event_json(&ev.ev));
+		finding_set_expected(f, "none");
+		set_reset_remedy(s, f);
+	} else if (could_not_read(&ev)) {
+		errors_unread(r, &ev);
+	} else {
+		errors_clean(r, &ev);
+	}
+	free(ev.ev.message);
+	wulog_file_clear(&ev.log);
+}
+
+/* ---- the check ------------------------------------------------------------
+ */
+
+static void
+store_run(const struct check_ctx *ctx, struct check_result *r)
+{
+	struct store s = {.ctx = ctx};
+	bool from_reg;
+
+	s.root = wu_system_root(ctx->host, &from_reg);
+	s.dir = xasprintf("%s\\SoftwareDistribution", s.root);
+	s.edb = xasprintf("%s\\DataStore\\DataStore.edb", s.dir);
+	s.reset = xasprintf("Rebuild the Automatic Update Agent Store: sc stop "
+			    "wuauserv; rename %s (for example to "
+			    "SoftwareDistribution.old); sc start wuauserv; "
+			    "wuauclt /resetauthorization /detectnow; wuauclt "
+			    "/reportnow",
+			    s.dir);
+	cJSON_AddStringToObject(r->facts, "system_root", s.root);
+	cJSON_AddBoolToObject(r->facts, "system_root_from_registry", from_reg);
+	cJSON_AddStringToObject(r->facts, "software_distribution", s.dir);
+	cJSON_AddStringToObject(r->facts, "datastore", s.edb);
+	judge_folder(&s, r);
+	judge_datastore(&s, r);
+	judge_space(&s, r);
+	judge_errors(&s, r);
+	free(s.root);
+	free(s.dir);
+	free(s.edb);
+	free(s.reset);
+}
+
+const struct check check_store = {
+    .id = "store",
+    .title = "Automatic Update Agent store",
+    .description = "SoftwareDistribution and its DataStore.edb are present, "
+		   "their volume has room for updates, and neither "
+		   "WindowsUpdate.log nor the event logs report a damaged "
+		   "data store",
+    .seed_section = "Rebuild the Automatic Update Agent Store",
+    .time_limit_ms = 15000,
+    .run = store_run,
+};

@@ -1,0 +1,673 @@
+/*
+ * test_check_store.c: the store check on simulated hosts: the example
+ * files, healthy.json with one thing changed (the folder, the database,
+ * the volume, an event, a fault), and every check on the examples.
+ */
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "checks/registry.h"
+#include "checks/result.h"
+#include "common/xalloc.h"
+#include "platform/host.h"
+
+#define SD	 "C:\\Windows\\SoftwareDistribution"
+#define EDB	 SD "\\DataStore\\DataStore.edb"
+#define LOG_PATH "C:\\Windows\\WindowsUpdate.log"
+#define WUC_LOG	 "Microsoft-Windows-WindowsUpdateClient/Operational"
+
+#define RESET_TEXT                                                             \
+	"Rebuild the Automatic Update Agent Store: sc stop wuauserv; rename "  \
+	"C:\\Windows\\SoftwareDistribution (for example to "                   \
+	"SoftwareDistribution.old); sc start wuauserv; wuauclt "               \
+	"/resetauthorization /detectnow; wuauclt /reportnow"
+
+static const struct check_settings settings = {
+    .probe_timeout_ms = 1000,
+    .service_wait_ms = 300,
+    .agent_min_version = NULL,
+};
+
+static const char *
+source_dir(void)
+{
+	const char *dir = getenv("WSUSDIAG_SOURCE_DIR");
+
+	cr_assert_not_null(dir, "WSUSDIAG_SOURCE_DIR is not set (run ctest)");
+	return dir;
+}
+
+static struct host *
+open_file(const char *path)
+{
+	char err[256] = "";
+	struct host *h = host_sim_open(path, false, err, sizeof(err));
+
+	cr_assert_not_null(h, "host_sim_open(%s): %s", path, err);
+	return h;
+}
+
+static struct host *
+open_example(const char *name)
+{
+	char *path = xasprintf("%s/examples/hosts/%s", source_dir(), name);
+	struct host *h = open_file(path);
+
+	free(path);
+	return h;
+}
+
+static cJSON *
+load_healthy(void)
+{
+	char *path = xasprintf("%s/examples/hosts/healthy.json", source_dir());
+	FILE *fp = fopen(path, "rb");
+	char *text;
+	cJSON *doc;
+	long n;
+
+	cr_assert_not_null(fp, "open %s", path);
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	rewind(fp);
+	text = xmalloc((size_t)n + 1);
+	cr_assert_eq(fread(text, 1, (size_t)n, fp), (size_t)n);
+	text[n] = '\0';
+	fclose(fp);
+	doc = cJSON_Parse(text);
+	cr_assert_not_null(doc, "parse %s", path);
+	free(text);
+	free(path);
+	return doc;
+}
+
+static struct host *
+open_doc(const cJSON *doc)
+{
+	char path[] = "/tmp/wsd-test-store-XXXXXX";
+	char *text = cJSON_Print(doc);
+	int fd = mkstemp(path);
+	struct host *h;
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	h = open_file(path);
+	unlink(path);
+	free(text);
+	return h;
+}
+
+static void
+run_check(struct host *h, struct check_result *r)
+{
+	struct check_ctx ctx = {.host = h, .settings = &settings};
+
+	check_run(&check_store, &ctx, r);
+}
+
+static void
+run_example(const char *name, struct check_result *r)
+{
+	struct host *h = open_example(name);
+
+	run_check(h, r);
+	host_close(h);
+}
+
+static void
+run_doc(const cJSON *doc, struct check_result *r)
+{
+	struct host *h = open_doc(doc);
+
+	run_check(h, r);
+	host_close(h);
+}
+
+static cJSON *
+files_of(cJSON *doc)
+{
+	return cJSON_GetObjectItem(doc, "files");
+}
+
+static cJSON *
+volume_c(cJSON *doc)
+{
+	return cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "volumes"), "C:");
+}
+
+static void
+set_num(cJSON *obj, const char *key, double v)
+{
+	cJSON_DeleteItemFromObject(obj, key);
+	cJSON_AddNumberToObject(obj, key, v);
+}
+
+static const struct finding *
+find(const struct check_result *r, const char *id)
+{
+	for (size_t i = 0; i < r->n_findings; i++)
+		if (strcmp(r->findings[i].id, id) == 0)
+			return &r->findings[i];
+	cr_assert_fail("finding %s missing", id);
+	return NULL;
+}
+
+static const cJSON *
+fact(const struct check_result *r, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->facts, key);
+
+	cr_assert_not_null(v, "fact %s missing", key);
+	return v;
+}
+
+static void
+assert_remedy_action(const struct finding *f, const char *id)
+{
+	if (action_find(id) == NULL)
+		cr_assert_null(f->remedy_action);
+	else
+		cr_assert_str_eq(f->remedy_action, id);
+}
+
+static void
+add_event_at(cJSON *doc, const char *time, const char *log, double id,
+	     const char *level, const char *code, const char *message)
+{
+	cJSON *e = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(e, "log", log);
+	cJSON_AddNumberToObject(e, "id", id);
+	cJSON_AddStringToObject(e, "level", level);
+	cJSON_AddStringToObject(e, "time", time);
+	if (code != NULL)
+		cJSON_AddStringToObject(e, "code", code);
+	cJSON_AddStringToObject(e, "message", message);
+	cJSON_AddItemToArray(cJSON_GetObjectItem(doc, "events"), e);
+}
+
+static void
+add_event(cJSON *doc, const char *log, double id, const char *level,
+	  const char *code, const char *message)
+{
+	add_event_at(doc, "2026-11-21T09:12:04Z", log, id, level, code,
+		     message);
+}
+
+/* ESENT event 474 as Windows writes it about the agent's database. */
+#define ESENT_474                                                              \
+	"svchost (1176,D,22) SUS20ClientDataStore: The database page read "    \
+	"from the file \"C:\\Windows\\SoftwareDistribution\\DataStore\\"       \
+	"DataStore.edb\" at offset 3145728 (0x0000000000300000) (database "    \
+	"page 384 (0x180)) for 8192 (0x00002000) bytes failed verification "   \
+	"due to a page checksum mismatch. The read operation will fail with "  \
+	"error -1018 (0xfffffc06)."
+
+Test(check_store, descriptor)
+{
+	cr_assert_eq(check_find("store"), &check_store);
+	cr_assert_str_eq(check_store.title, "Automatic Update Agent store");
+	cr_assert_str_eq(check_store.seed_section,
+			 "Rebuild the Automatic Update Agent Store");
+	cr_assert_eq(check_store.time_limit_ms, 15000);
+}
+
+Test(check_store, healthy_passes_every_finding)
+{
+	static const char *const ids[] = {"store.folder", "store.datastore",
+					  "store.free_space", "store.errors"};
+	struct check_result r;
+
+	run_example("healthy.json", &r);
+	cr_assert_eq(r.status, ST_PASS, "summary: %s", r.summary);
+	cr_assert_eq(r.n_findings, 4);
+	for (size_t i = 0; i < 4; i++) {
+		cr_assert_str_eq(r.findings[i].id, ids[i]);
+		cr_assert_eq(r.findings[i].status, ST_PASS, "%s: %s", ids[i],
+			     r.findings[i].message);
+		cr_assert_eq(r.findings[i].error, 0);
+	}
+	cr_assert_str_eq(find(&r, "store.datastore")->observed,
+			 "present, 72 MiB");
+	cr_assert_str_eq(find(&r, "store.free_space")->observed,
+			 "64.0 GiB free of 237.8 GiB");
+	cr_assert_str_eq(find(&r, "store.free_space")->expected,
+			 "at least 2.0 GiB free");
+	cr_assert_str_eq(find(&r, "store.errors")->message,
+			 "no data store errors in the 6 lines of "
+			 "WindowsUpdate.log read or in the event logs");
+	cr_assert_str_eq(fact(&r, "software_distribution")->valuestring, SD);
+	cr_assert_str_eq(fact(&r, "datastore")->valuestring, EDB);
+	cr_assert_eq(fact(&r, "datastore_bytes")->valuedouble, 75497472);
+	cr_assert_eq(fact(&r, "volume_free_bytes")->valuedouble, 68719476736.0);
+	cr_assert_eq(cJSON_GetArraySize(fact(&r, "event_logs_read")), 2);
+	result_clear(&r);
+}
+
+Test(check_store, store_missing)
+{
+	struct check_result r;
+	const struct finding *f;
+
+	run_example("store-missing.json", &r);
+	cr_assert_eq(r.status, ST_FAIL);
+	f = find(&r, "store.folder");
+	cr_assert_eq(f->status, ST_FAIL);
+	cr_assert_eq(f->error, 0x80070002u);
+	cr_assert_str_eq(f->expected, "present");
+	cr_assert_str_eq(f->observed, "missing");
+	assert_remedy_action(f, "start-wuauserv");
+	cr_assert_not_null(strstr(f->remedy_text, "sc start wuauserv"));
+	/* The one fault: the rest does not pile on. */
+	cr_assert_eq(find(&r, "store.datastore")->status, ST_SKIP);
+	f = find(&r, "store.free_space");
+	cr_assert_eq(f->status, ST_PASS);
+	cr_assert_not_null(strstr(f->message, "holding C:\\Windows"));
+	cr_assert_eq(find(&r, "store.errors")->status, ST_PASS);
+	result_clear(&r);
+}
+
+Test(check_store, datastore_missing)
+{
+	struct check_result r;
+	const struct finding *f;
+
+	run_example("store-datastore-missing.json", &r);
+	cr_assert_eq(r.status, ST_FAIL);
+	f = find(&r, "store.datastore");
+	cr_assert_eq(f->status, ST_FAIL);
+	cr_assert_eq(f->error, 0x80070002u);
+	cr_assert_str_eq(f->observed, "missing");
+	cr_assert_str_eq(f->remedy_text, RESET_TEXT);
+	assert_remedy_action(f, "reset-store");
+	cr_assert_eq(find(&r, "store.folder")->status, ST_PASS);
+	cr_assert_eq(find(&r, "store.free_space")->status, ST_PASS);
+	cr_assert_eq(find(&r, "store.errors")->status, ST_PASS);
+	result_clear(&r);
+}
+
+Test(check_store, low_disk)
+{
+	struct check_result r;
+	const struct finding *f;
+
+	run_example("store-low-disk.json", &r);
+	cr_assert_eq(r.status, ST_FAIL);
+	f = find(&r, "store.free_space");
+	cr_assert_eq(f->status, ST_FAIL);
+	cr_assert_eq(f->error, 0x80070070u); /* ERROR_DISK_FULL */
+	cr_assert_str_eq(f->observed, "300 MiB free of 237.8 GiB");
+	cr_assert_str_eq(f->message,
+			 "only 300 MiB free on the volume holding "
+			 "C:\\Windows\\SoftwareDistribution: updates need "
+			 "room to download and unpack");
+	cr_assert_null(f->remedy_action);
+	cr_assert_not_null(strstr(f->remedy_text, "Windows Update Cleanup"));
+	cr_assert_eq(find(&r, "store.folder")->status, ST_PASS);
+	cr_assert_eq(find(&r, "store.datastore")->status, ST_PASS);
+	result_clear(&r);
+}
+
+static enum status
+space_with(double free_b)
+{
+	cJSON *doc = load_healthy();
+	struct check_result r;
+	enum status st;
+
+	set_num(volume_c(doc), "free_bytes", free_b);
+	run_doc(doc, &r);
+	st = find(&r, "store.free_space")->status;
+	if (st == ST_WARN)
+		cr_assert_eq(find(&r, "store.free_space")->error, 0);
+	result_clear(&r);
+	cJSON_Delete(doc);
+	return st;
+}
+
+Test(check_store, free_space_thresholds)
+{
+	const double mib = 1024.0 * 1024.0;
+
+	cr_assert_eq(space_with(0), ST_FAIL);
+	cr_assert_eq(space_with(500 * mib - 1), ST_FAIL);
+	cr_assert_eq(space_with(500 * mib), ST_WARN);
+	cr_assert_eq(space_with(2048 * mib - 1), ST_WARN);
+	cr_assert_eq(space_with(2048 * mib), ST_PASS);
+}
+
+Test(check_store, errors_in_log)
+{
+	struct check_result r;
+	const struct finding *f;
+	const cJSON *log;
+
+	run_example("store-errors-in-log.json", &r);
+	cr_assert_eq(r.status, ST_FAIL);
+	f = find(&r, "store.errors");
+	cr_assert_eq(f->status, ST_FAIL);
+	cr_assert_eq(f->error, 0x80248FFFu);
+	cr_assert_str_eq(f->message,
+			 "WindowsUpdate.log shows a damaged data store in 5 "
+			 "lines; the latest, line 15 at "
+			 "2026-11-21T09:12:04.980: WU_E_DS_UNEXPECTED "
+			 "(0x80248FFF)");
+	cr_assert_not_null(strstr(f->observed, "Exit code = 0x80248FFF"));
+	cr_assert_str_eq(f->expected, "none");
+	cr_assert_str_eq(f->remedy_text, RESET_TEXT);
+	assert_remedy_action(f, "reset-store");
+	log = cJSON_GetObjectItem(f->details, "log");
+	cr_assert_eq(cJSON_GetObjectItem(log, "line")->valuedouble, 15);
+	cr_assert_str_eq(cJSON_GetObjectItem(log, "code")->valuestring,
+			 "0x80248FFF");
+	cr_assert_null(cJSON_GetObjectItem(f->details, "event"));
+	cr_assert_eq(find(&r, "store.folder")->status, ST_PASS);
+	cr_assert_eq(find(&r, "store.datastore")->status, ST_PASS);
+	cr_assert_eq(find(&r, "store.free_space")->status, ST_PASS);
+	result_clear(&r);
+}
+
+Test(check_store, esent_error_event)
+{
+	cJSON *doc = load_healthy();
+	struct check_result r;
+	const struct finding *f;
+	const cJSON *ev;
+
+	add_event(doc, "Application", 474, "error", NULL, ESENT_474);
+	run_doc(doc, &r);
+	f = find(&r, "store.errors");
+	cr_assert_eq(f->status, ST_FAIL);
+	cr_assert_eq(f->error, 0xC80003FAu);
+	/* ESE codes may get names in the knowledge base: the hex stays. */
+	cr_assert_eq(strncmp(f->message,
+			     "event 474 in Application at 2026-11-21T09:12:04Z "
+			     "reports a damaged data store: ",
+			     79),
+		     0, "%s", f->message);
+	cr_assert_not_null(strstr(f->message, "0xC80003FA"));
+	cr_assert_str_eq(f->observed, ESENT_474);
+	ev = cJSON_GetObjectItem(f->details, "event");
+	cr_assert_str_eq(cJSON_GetObjectItem(ev, "log")->valuestring,
+			 "Application");
+	cr_assert_str_eq(cJSON_GetObjectItem(ev, "code")->valuestring,
+			 "0xC80003FA");
+	assert_remedy_action(f, "reset-store");
+	result_clear(&r);
+	cJSON_Delete(doc);
+}
+
+Test(check_store, agent_event_with_a_store_code)
+{
+	cJSON *doc = load_healthy();
+	struct check_result r;
+	const struct finding *f;
+
+	add_event(doc, WUC_LOG, 20, "error", "0x80248008",
+		  "Installation Failure: Windows failed to install the "
+		  "following update with error 0x80248008.");
+	/* Older and from another log: the newest one is reported. */
+	add_event_at(doc, "2026-11-20T08:00:00Z", "Application", 474, "error",
+		     NULL, ESENT_474);
+	run_doc(doc, &r);
+	f = find(&r, "store.errors");
+	cr_assert_eq(f->status, ST_FAIL);
+	cr_assert_eq(f->error, 0x80248008u);
+	cr_assert_not_null(strstr(f->message, "event 20 in " WUC_LOG));
+	cr_assert_not_null(strstr(f->message, "0x80248008"), "%s", f->message);
+	cr_assert_str_eq(
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(f->details, "event"), "log")
+		->valuestring,
+	    WUC_LOG);
+	result_clear(&r);
+	cJSON_Delete(doc);
+}
+
+/* The newest store event is reported, whichever log it is in. */
+Test(check_store, newest_event_wins)
+{
+	cJSON *doc = load_healthy();
+	struct check_result r;
+
+	add_event_at(doc, "2026-11-19T08:00:00Z", WUC_LOG, 20, "error",
+		     "0x80248008", "Installation Failure: error 0x80248008.");
+	add_event(doc, "Application", 474, "error", NULL, ESENT_474);
+	run_doc(doc, &r);
+	cr_assert_eq(find(&r, "store.errors")->error, 0xC80003FAu);
+	result_clear(&r);
+	cJSON_Delete(doc);
+}
+
+Test(check_store, routine_events_are_ignored)
+{
+	cJSON *doc = load_healthy();
+	struct check_result r;
+
+	/* ESENT's warnings about the store are routine (636, 640). */
+	add_event(doc, "Application", 640, "warning", NULL,
+		  "wuaueng.dll (960) SUS20ClientDataStore: Error -1919 "
+		  "validating header page on flush map file "
+		  "\"C:\\Windows\\SoftwareDistribution\\DataStore\\"
+		  "DataStore.jfm\".");
+	/* An error about another ESE database. */
+	add_event(doc, "Application", 474, "error", NULL,
+		  "svchost (812) SRUJet: The database page read from the "
+		  "file \"C:\\Windows\\system32\\SRU\\SRUDB.dat\" failed "
+		  "verification. error -1018 (0xfffffc06).");
+	/* An agent error that is not about the store. */
+	add_event(doc, WUC_LOG, 20, "error", "0x80240022",
+		  "Installation Failure: error 0x80240022.");
+	run_doc(doc, &r);
+	cr_assert_eq(find(&r, "store.errors")->status, ST_PASS, "%s",
+		     find(&r, "store.errors")->message);
+	result_clear(&r);
+	cJSON_Delete(doc);
+}
+
+static void
+set_fault(cJSON *obj, const char *key, double code)
+{
+	cJSON *fault = cJSON_GetObjectItem(obj, "fault");
+
+	if (fault == NULL)
+		fault = cJSON_AddObjectToObject(obj, "fault");
+	set_num(fault, key, code);
+}
+
+Test(check_store, unreadable_events_are_an_error)
+{
+	cJSON *doc = load_healthy();
+	struct check_result r;
+	const struct finding *f;
+
+	set_fault(doc, "events", 5);
+	run_doc(doc, &r);
+	cr_assert_eq(r.status, ST_ERROR);
+	f = find(&r, "store.errors");
+	cr_assert_eq(f->status, ST_ERROR);
+	cr_assert_eq(f->error, 0x80070005u);
+	cr_assert_str_eq(f->message,
+			 "could not read the event logs (0x80070005)");
+	cr_assert_eq(cJSON_GetArraySize(fact(&r, "event_logs_read")), 0);
+	result_clear(&r);
+	cJSON_Delete(doc);
+}
+
+Test(check_store, evidence_wins_over_an_unreadable_source)
+{
+	cJSON *doc = load_healthy();
+	cJSON *log = cJSON_CreateObject();
+	struct check_result r;
+
+	cJSON_DeleteItemFromObject(files_of(doc), LOG_PATH);
+	cJSON_AddStringToObject(log, "type", "file");
+	cJSON_AddStringToObject(log, "text",
+				"2026/11/21 09:12:04.9612020 1176  4620  "
+				"DataStore       *FAILED* [C80003FA] "
+				"CDataStore::InsertRevision\n");
+	cJSON_AddItemToObject(files_of(doc), LOG_PATH, log);
+	set_fault(doc, "events", 5);
+	run_doc(doc, &r);
+	cr_assert_eq(find(&r, "store.errors")->status, ST_FAIL);
+	cr_assert_eq(find(&r, "store.errors")->error, 0xC80003FAu);
+	result_clear(&r);
+	cJSON_Delete(doc);
+}
+
+Test(check_store, unreadable_log_is_an_error)
+{
+	cJSON *doc = load_healthy();
+	struct check_result r;
+	const struct finding *f;
+
+	set_fault(cJSON_GetObjectItem(files_of(doc), LOG_PATH), "read", 32);
+	run_doc(doc, &r);
+	f = find(&r, "store.errors");
+	cr_assert_eq(f->status, ST_ERROR);
+	cr_assert_eq(f->error, 0x80070020u);
+	cr_assert_str_eq(f->message, "could not read "
+				     "C:\\Windows\\WindowsUpdate.log "
+				     "(0x80070020)");
+	result_clear(&r);
+	cJSON_Delete(doc);
+}
+
+Test(check_store, no_text_log_reads_events_only)
+{
+	cJSON *doc = load_healthy();
+	struct check_result r;
+	const struct finding *f;
+
+	cJSON_DeleteItemFromObject(files_of(doc), LOG_PATH);
+	run_doc(doc, &r);
+	f = find(&r, "store.errors");
+	cr_assert_eq(f->status, ST_PASS);
+	cr_assert_str_eq(f->message,
+			 "no data store errors in the event logs (no text "
+			 "WindowsUpdate.log here: Windows 10 and later write "
+			 "ETL traces)");
+	result_clear(&r);
+	cJSON_Delete(doc);
+}
+
+Test(check_store, folder_is_a_file)
+{
+	cJSON *doc = load_healthy();
+	cJSON *files = files_of(doc), *f = cJSON_CreateObject();
+	struct check_result r;
+
+	cJSON_DeleteItemFromObject(files, SD "\\DataStore\\DataStore.edb");
+	cJSON_DeleteItemFromObject(files, SD "\\DataStore");
+	cJSON_DeleteItemFromObject(files, SD "\\Download");
+	cJSON_DeleteItemFromObject(files, SD);
+	cJSON_AddStringToObject(f, "type", "file");
+	cJSON_AddNumberToObject(f, "size", 0);
+	cJSON_AddItemToObject(files, SD, f);
+	run_doc(doc, &r);
+	cr_assert_eq(find(&r, "store.folder")->status, ST_FAIL);
+	cr_assert_str_eq(find(&r, "store.folder")->observed, "a file");
+	cr_assert_str_eq(find(&r, "store.folder")->remedy_text, RESET_TEXT);
+	cr_assert_eq(find(&r, "store.datastore")->status, ST_SKIP);
+	result_clear(&r);
+	cJSON_Delete(doc);
+}
+
+Test(check_store, empty_datastore)
+{
+	cJSON *doc = load_healthy();
+	struct check_result r;
+	const struct finding *f;
+
+	set_num(cJSON_GetObjectItem(files_of(doc), EDB), "size", 0);
+	run_doc(doc, &r);
+	f = find(&r, "store.datastore");
+	cr_assert_eq(f->status, ST_FAIL);
+	cr_assert_str_eq(f->observed, "0 bytes");
+	cr_assert_str_eq(f->remedy_text, RESET_TEXT);
+	result_clear(&r);
+	cJSON_Delete(doc);
+}
+
+Test(check_store, no_volume_is_an_error)
+{
+	cJSON *doc = load_healthy();
+	struct check_result r;
+	const struct finding *f;
+
+	cJSON_DeleteItemFromObject(cJSON_GetObjectItem(doc, "volumes"), "C:");
+	run_doc(doc, &r);
+	f = find(&r, "store.free_space");
+	cr_assert_eq(f->status, ST_ERROR);
+	cr_assert_eq(f->error, 0x80070003u);
+	cr_assert_null(cJSON_GetObjectItem(r.facts, "volume_free_bytes"));
+	result_clear(&r);
+	cJSON_Delete(doc);
+}
+
+Test(check_store, system_root_from_the_registry)
+{
+	cJSON *doc = load_healthy();
+	cJSON *cv = cJSON_GetObjectItem(
+	    cJSON_GetObjectItem(doc, "registry"),
+	    "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion");
+	struct check_result r;
+	const struct finding *f;
+
+	/* Windows on D:, with no SoftwareDistribution there. */
+	cJSON_DeleteItemFromObject(cv, "SystemRoot");
+	cJSON_AddStringToObject(cv, "SystemRoot", "D:\\Windows");
+	run_doc(doc, &r);
+	cr_assert_str_eq(fact(&r, "software_distribution")->valuestring,
+			 "D:\\Windows\\SoftwareDistribution");
+	f = find(&r, "store.folder");
+	cr_assert_eq(f->status, ST_FAIL);
+	cr_assert_eq(f->error, 0x80070002u);
+	/* No volume D: in healthy.json. */
+	cr_assert_eq(find(&r, "store.free_space")->status, ST_ERROR);
+	result_clear(&r);
+	cJSON_Delete(doc);
+}
+
+/* ---- every check on the examples (what GET /report shows) ---------------- */
+
+static void
+assert_only_failing(const char *example, const char *id, enum status st)
+{
+	struct host *h = open_example(example);
+	struct check_ctx ctx = {.host = h, .settings = &settings};
+	bool seen = false;
+
+	for (size_t i = 0; i < check_count; i++) {
+		struct check_result r;
+
+		check_run(check_table[i], &ctx, &r);
+		if (strcmp(check_table[i]->id, id) == 0) {
+			seen = true;
+			cr_assert_eq(r.status, st, "%s on %s: %s", id, example,
+				     r.summary);
+		} else {
+			cr_assert(r.status != ST_FAIL && r.status != ST_ERROR,
+				  "%s on %s: %s: %s", check_table[i]->id,
+				  example, status_name(r.status), r.summary);
+		}
+		result_clear(&r);
+	}
+	cr_assert(seen, "%s is not in check_table", id);
+	host_close(h);
+}
+
+Test(check_store, examples_fail_only_store)
+{
+	assert_only_failing("store-missing.json", "store", ST_FAIL);
+	assert_only_failing("store-datastore-missing.json", "store", ST_FAIL);
+	assert_only_failing("store-low-disk.json", "store", ST_FAIL);
+	assert_only_failing("store-errors-in-log.json", "store", ST_FAIL);
+	assert_only_failing("healthy.json", "store", ST_PASS);
+}
