@@ -143,7 +143,7 @@ config_defaults(struct wsd_config *c)
 static char *
 resolve_path(const char *base, const char *p)
 {
-	if (p[0] == '/' || base == NULL || base[0] == '\0')
+	if (plat_path_is_absolute(p) || base == NULL || base[0] == '\0')
 		return xstrdup(p);
 	return xasprintf("%s/%s", base, p);
 }
@@ -561,7 +561,7 @@ config_load(struct wsd_config *c, const char *path, char *err, size_t errlen)
 	if (text == NULL)
 		return -1;
 	dir = xstrdup(path);
-	slash = strrchr(dir, '/');
+	slash = (char *)plat_path_last_sep(dir);
 	if (slash != NULL)
 		*slash = '\0';
 	else
@@ -673,9 +673,10 @@ cidr_match(const struct cidr *c, const uint8_t addr[16])
 static int
 check_readable(const char *what, const char *path, char *err, size_t errlen)
 {
-	if (path != NULL && !plat_path_readable(path))
-		return fail(err, errlen, "%s: %s: %s", what, path,
-			    strerror(errno));
+	char why[200];
+
+	if (path != NULL && !plat_path_readable(path, why, sizeof(why)))
+		return fail(err, errlen, "%s: %s: %s", what, path, why);
 	return 0;
 }
 

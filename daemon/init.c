@@ -83,7 +83,8 @@ struct init {
 	char token[2][WSD_TOKEN_SIZE];
 };
 
-static void errmsg(const char *fmt, ...) __attribute__((format(gnu_printf, 1, 2)));
+static void errmsg(const char *fmt, ...)
+    __attribute__((format(gnu_printf, 1, 2)));
 
 static void
 errmsg(const char *fmt, ...)

@@ -332,12 +332,8 @@ main(int argc, char **argv)
 		fputs(usage, stdout);
 		return 0;
 	}
-	{
-		bool ran;
-		int rc = service_dispatch(run_daemon, argc, argv, &ran);
-
-		if (ran)
-			return rc;
-	}
+	/* argv[1] becomes the program name: the options follow it. */
+	if (argc >= 2 && strcmp(argv[1], "--service") == 0)
+		return service_run(run_daemon, argc - 1, argv + 1);
 	return run_daemon(argc, argv);
 }

@@ -12,12 +12,13 @@ int service_install(const char *config_path);
 int service_uninstall(void);
 
 /*
- * If the service manager started this process, run run(argc, argv) as
- * the service and return its exit code with *ran set; otherwise return
- * at once with *ran false (started from a console).
+ * wsusdiagd --service ...: the command line install writes for the
+ * service manager. Runs run(argc, argv) as the service and returns its
+ * exit code. Only this flag reaches the dispatcher, so a console run
+ * never waits for a service manager that will not call (Wine makes that
+ * wait 10 s).
  */
-int service_dispatch(int (*run)(int, char **), int argc, char **argv,
-		     bool *ran);
+int service_run(int (*run)(int, char **), int argc, char **argv);
 
 /* The daemon listens: tell the service manager it is running. */
 void service_ready(void);

@@ -30,11 +30,10 @@ service_uninstall(void)
 }
 
 int
-service_dispatch(int (*run)(int, char **), int argc, char **argv, bool *ran)
+service_run(int (*run)(int, char **), int argc, char **argv)
 {
 	(void)run, (void)argc, (void)argv;
-	*ran = false;
-	return 0;
+	return not_here("--service");
 }
 
 void

@@ -18,7 +18,7 @@
 
 /* The service's state: one service per process, owned by daemon/. */
 static SERVICE_STATUS_HANDLE status_handle;
-static int (*service_run)(int, char **);
+static int (*service_run_fn)(int, char **);
 static int service_argc;
 static char **service_argv;
 static int service_rc;
@@ -109,32 +109,29 @@ service_main(DWORD argc, LPWSTR *argv)
 		return;
 	redirect_log();
 	report(SERVICE_START_PENDING, 0, 10000);
-	service_rc = service_run(service_argc, service_argv);
+	service_rc = service_run_fn(service_argc, service_argv);
 	report(SERVICE_STOPPED, (DWORD)service_rc, 0);
 }
 
 int
-service_dispatch(int (*run)(int, char **), int argc, char **argv, bool *ran)
+service_run(int (*run)(int, char **), int argc, char **argv)
 {
 	static SERVICE_TABLE_ENTRYW table[] = {
 	    {(LPWSTR)SERVICE_NAME, service_main},
 	    {NULL, NULL},
 	};
 
-	service_run = run;
+	service_run_fn = run;
 	service_argc = argc;
 	service_argv = argv;
-	*ran = false;
-	if (StartServiceCtrlDispatcherW(table)) {
-		*ran = true;
+	if (StartServiceCtrlDispatcherW(table))
 		return service_rc;
-	}
-	/* Not started by the service manager: run in the console. */
 	if (GetLastError() == ERROR_FAILED_SERVICE_CONTROLLER_CONNECT)
-		return 0;
-	win_perror("StartServiceCtrlDispatcherW");
-	*ran = true;
-	return 1;
+		fprintf(stderr, "wsusdiagd: --service is for the service "
+				"manager; from a console run without it\n");
+	else
+		win_perror("StartServiceCtrlDispatcherW");
+	return 2;
 }
 
 void
@@ -143,7 +140,7 @@ service_ready(void)
 	report(SERVICE_RUNNING, 0, 0);
 }
 
-/* "\"C:\\...\\wsusdiagd.exe\" --config \"C:\\...\\wsusdiagd.json\"" */
+/* "\"C:\\...\\wsusdiagd.exe\" --service --config \"C:\\...\\x.json\"" */
 static wchar_t *
 command_line(const char *config_path)
 {
@@ -158,7 +155,7 @@ command_line(const char *config_path)
 		return NULL;
 	n = wcslen(exe) + wcslen(cfg) + 32;
 	cmd = xcalloc(n, sizeof(*cmd));
-	_snwprintf(cmd, n, L"\"%ls\" --config \"%ls\"", exe, cfg);
+	_snwprintf(cmd, n, L"\"%ls\" --service --config \"%ls\"", exe, cfg);
 	return cmd;
 }
 

@@ -23,8 +23,12 @@ void plat_stop_request(void);
 
 /* Does path exist (without following a final symlink)? */
 bool plat_path_exists(const char *path);
-/* Readable by this process? */
-bool plat_path_readable(const char *path);
+/* Readable by this process? If not, why (the OS's words) in why. */
+bool plat_path_readable(const char *path, char *why, size_t whylen);
+/* Is path absolute ("/x" here; "C:\\x", "\\\\server\\x" on Windows)? */
+bool plat_path_is_absolute(const char *path);
+/* The position of the last directory separator in path, or NULL. */
+const char *plat_path_last_sep(const char *path);
 /* Create a directory only its owner may use: 1 created, 0 it already
  * existed as a directory, -1 with err. */
 int plat_mkdir_private(const char *dir, char *err, size_t errlen);

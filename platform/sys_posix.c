@@ -56,9 +56,24 @@ plat_path_exists(const char *path)
 }
 
 bool
-plat_path_readable(const char *path)
+plat_path_readable(const char *path, char *why, size_t whylen)
 {
-	return access(path, R_OK) == 0;
+	if (access(path, R_OK) == 0)
+		return true;
+	snprintf(why, whylen, "%s", strerror(errno));
+	return false;
+}
+
+bool
+plat_path_is_absolute(const char *path)
+{
+	return path[0] == '/';
+}
+
+const char *
+plat_path_last_sep(const char *path)
+{
+	return strrchr(path, '/');
 }
 
 int

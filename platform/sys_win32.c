@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <mbedtls/threading.h>
@@ -118,34 +119,63 @@ plat_path_exists(const char *path)
 	return ok;
 }
 
+static void
+error_text(DWORD e, char *out, size_t outlen)
+{
+	if (FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM |
+			       FORMAT_MESSAGE_IGNORE_INSERTS,
+			   NULL, e, 0, out, (DWORD)outlen, NULL) == 0)
+		snprintf(out, outlen, "error %lu", (unsigned long)e);
+	out[strcspn(out, "\r\n")] = '\0';
+}
+
 bool
-plat_path_readable(const char *path)
+plat_path_readable(const char *path, char *why, size_t whylen)
 {
 	wchar_t *w = wide(path);
 	HANDLE h = INVALID_HANDLE_VALUE;
+	DWORD e = ERROR_INVALID_NAME;
 
-	if (w != NULL)
+	if (w != NULL) {
 		h = CreateFileW(
 		    w, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL,
 		    OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, NULL);
+		e = GetLastError();
+	}
 	free(w);
-	if (h == INVALID_HANDLE_VALUE)
+	if (h == INVALID_HANDLE_VALUE) {
+		error_text(e, why, whylen);
 		return false;
+	}
 	CloseHandle(h);
 	return true;
+}
+
+/* "C:\\x", "C:/x", "\\\\server\\share", "\\x" (current drive), "/x". */
+bool
+plat_path_is_absolute(const char *path)
+{
+	if (path[0] == '\\' || path[0] == '/')
+		return true;
+	return ((path[0] >= 'A' && path[0] <= 'Z') ||
+		(path[0] >= 'a' && path[0] <= 'z')) &&
+	       path[1] == ':' && (path[2] == '\\' || path[2] == '/');
+}
+
+const char *
+plat_path_last_sep(const char *path)
+{
+	const char *a = strrchr(path, '\\'), *b = strrchr(path, '/');
+
+	return a > b ? a : b;
 }
 
 static void
 win_error(char *err, size_t errlen, const char *what, const char *path)
 {
 	char msg[200];
-	DWORD e = GetLastError();
 
-	if (FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM |
-			       FORMAT_MESSAGE_IGNORE_INSERTS,
-			   NULL, e, 0, msg, sizeof(msg), NULL) == 0)
-		snprintf(msg, sizeof(msg), "error %lu", (unsigned long)e);
-	msg[strcspn(msg, "\r\n")] = '\0';
+	error_text(GetLastError(), msg, sizeof(msg));
 	snprintf(err, errlen, "%s %s: %s", what, path, msg);
 }
 
