@@ -182,12 +182,17 @@ h_actions(const struct api_ctx *ctx, const struct api_request *req,
 	(void)ctx, (void)req, (void)param;
 	for (size_t i = 0; i < action_count; i++) {
 		const struct action *a = action_table[i];
-		cJSON *e = cJSON_CreateObject(), *steps;
+		cJSON *e = cJSON_CreateObject(), *steps, *locks;
 
 		cJSON_AddStringToObject(e, "id", a->id);
 		cJSON_AddStringToObject(e, "title", a->title);
 		cJSON_AddStringToObject(e, "description", a->description);
 		cJSON_AddStringToObject(e, "target", a->target);
+		locks = cJSON_AddArrayToObject(e, "locks");
+		cJSON_AddItemToArray(locks, cJSON_CreateString(a->target));
+		for (size_t t = 0; a->also_locks && a->also_locks[t]; t++)
+			cJSON_AddItemToArray(
+			    locks, cJSON_CreateString(a->also_locks[t]));
 		steps = cJSON_AddArrayToObject(e, "steps");
 		for (size_t s = 0; a->steps[s] != NULL; s++)
 			cJSON_AddItemToArray(steps,
@@ -277,16 +282,16 @@ audit_action(const struct api_ctx *ctx, const struct api_request *req,
 }
 
 static void
-conflict(struct api_response *res, const struct action *a, const char *holder)
+conflict(struct api_response *res, const char *target, const char *holder)
 {
 	cJSON *extra = cJSON_CreateObject();
 
-	cJSON_AddStringToObject(extra, "target", a->target);
+	cJSON_AddStringToObject(extra, "target", target);
 	cJSON_AddStringToObject(extra, "running_action", holder);
 	problem_with(res, 409, extra,
 		     "the action %s is already running on target %s; try "
 		     "again when it has finished",
-		     holder, a->target);
+		     holder, target);
 }
 
 static void
@@ -309,7 +314,7 @@ h_action(const struct api_ctx *ctx, const struct api_request *req,
 	const struct action *a = valid_id(param) ? action_find(param) : NULL;
 	struct action_ctx actx = {ctx->host, ctx->settings, false};
 	struct action_result ar;
-	char holder[32];
+	char holder[32], target[32];
 	cJSON *out;
 
 	if (a == NULL) {
@@ -321,15 +326,15 @@ h_action(const struct api_ctx *ctx, const struct api_request *req,
 	}
 	if (!parse_action_body(req, &actx.dry_run, res))
 		return;
-	if (!action_lock_try(ctx->locks, a->target, a->id, holder,
+	if (!action_lock_try(ctx->locks, a, target, sizeof(target), holder,
 			     sizeof(holder))) {
-		conflict(res, a, holder);
+		conflict(res, target, holder);
 		return;
 	}
 	action_result_init(&ar, a->id, actx.dry_run);
 	a->run(&actx, &ar);
 	verify(ctx, a, &ar);
-	action_lock_release(ctx->locks, a->target);
+	action_lock_release(ctx->locks, a);
 	out = action_result_to_json(&ar);
 	action_result_clear(&ar);
 	audit_action(ctx, req, res->identity, out);

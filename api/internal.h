@@ -14,7 +14,8 @@ void problem(struct api_response *res, int status, const char *fmt, ...)
     __attribute__((format(gnu_printf, 3, 4)));
 /* Same, with extra members (taken over, may be NULL). */
 void problem_with(struct api_response *res, int status, cJSON *extra,
-		  const char *fmt, ...) __attribute__((format(gnu_printf, 4, 5)));
+		  const char *fmt, ...)
+    __attribute__((format(gnu_printf, 4, 5)));
 /* 200 with a JSON body (the object is freed). */
 void respond_json(struct api_response *res, int status, cJSON *body);
 
@@ -32,12 +33,14 @@ bool auth_identify(const struct auth_config *auth,
 struct action_locks *action_locks_new(void);
 void action_locks_free(struct action_locks *l);
 /*
- * Take target for action; false if held, with the holder's action id in
- * holder (never blocks: concurrent callers get 409, not a queue).
+ * Take every target the action changes (its target and also_locks), all
+ * or none; false if one is held, naming it and its holder's action id
+ * (never blocks: concurrent callers get 409, not a queue).
  */
-bool action_lock_try(struct action_locks *l, const char *target,
-		     const char *action, char *holder, size_t holderlen);
-void action_lock_release(struct action_locks *l, const char *target);
+bool action_lock_try(struct action_locks *l, const struct action *a,
+		     char *target, size_t targetlen, char *holder,
+		     size_t holderlen);
+void action_lock_release(struct action_locks *l, const struct action *a);
 
 /* Handlers (routes.c lists them). */
 void h_health(const struct api_ctx *, const struct api_request *, const char *,

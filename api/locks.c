@@ -41,40 +41,64 @@ action_locks_free(struct action_locks *l)
 	free(l);
 }
 
-bool
-action_lock_try(struct action_locks *l, const char *target, const char *action,
-		char *holder, size_t holderlen)
+static struct held *
+find(struct action_locks *l, const char *target)
 {
-	bool ok = true;
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->held[i].target, target) == 0)
+			return &l->held[i];
+	return NULL;
+}
 
-	plat_mutex_lock(l->m);
-	for (size_t i = 0; i < l->n; i++) {
-		if (strcmp(l->held[i].target, target) == 0) {
-			snprintf(holder, holderlen, "%s", l->held[i].action);
-			ok = false;
-			goto out;
-		}
-	}
+static void
+take(struct action_locks *l, const char *target, const char *action)
+{
 	l->held = xgrow(l->held, &l->cap, l->n, sizeof(*l->held));
 	snprintf(l->held[l->n].target, sizeof(l->held[l->n].target), "%s",
 		 target);
 	snprintf(l->held[l->n].action, sizeof(l->held[l->n].action), "%s",
 		 action);
 	l->n++;
-out:
+}
+
+static void
+drop(struct action_locks *l, const char *target)
+{
+	struct held *h = find(l, target);
+
+	if (h != NULL)
+		*h = l->held[--l->n];
+}
+
+bool
+action_lock_try(struct action_locks *l, const struct action *a, char *target,
+		size_t targetlen, char *holder, size_t holderlen)
+{
+	const struct held *h = NULL;
+	const char *conflict = a->target;
+
+	plat_mutex_lock(l->m);
+	h = find(l, a->target);
+	for (size_t i = 0; h == NULL && a->also_locks && a->also_locks[i]; i++)
+		h = find(l, conflict = a->also_locks[i]);
+	if (h != NULL) {
+		snprintf(target, targetlen, "%s", conflict);
+		snprintf(holder, holderlen, "%s", h->action);
+	} else {
+		take(l, a->target, a->id);
+		for (size_t i = 0; a->also_locks && a->also_locks[i]; i++)
+			take(l, a->also_locks[i], a->id);
+	}
 	plat_mutex_unlock(l->m);
-	return ok;
+	return h == NULL;
 }
 
 void
-action_lock_release(struct action_locks *l, const char *target)
+action_lock_release(struct action_locks *l, const struct action *a)
 {
 	plat_mutex_lock(l->m);
-	for (size_t i = 0; i < l->n; i++) {
-		if (strcmp(l->held[i].target, target) == 0) {
-			l->held[i] = l->held[--l->n];
-			break;
-		}
-	}
+	drop(l, a->target);
+	for (size_t i = 0; a->also_locks && a->also_locks[i]; i++)
+		drop(l, a->also_locks[i]);
 	plat_mutex_unlock(l->m);
 }

@@ -46,6 +46,11 @@ struct action {
 	const char *description;
 	/* Actions on the same target never run at the same time. */
 	const char *target;
+	/*
+	 * Other targets it changes on the way (reset-store stops wuauserv
+	 * and BITS): NULL-terminated, or NULL. All are held while it runs.
+	 */
+	const char *const *also_locks;
 	const char *const *steps; /* NULL-terminated, for the catalogue */
 	const char *changes;	  /* what it may change, in words */
 	const char *verify_check; /* check run again after acting, or NULL */
