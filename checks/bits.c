@@ -41,20 +41,12 @@ static const struct svc_spec bits_spec = {
 
 /* ---- the check --------------------------------------------------------- */
 
-/* sc shows "LocalSystem"; ".\LocalSystem" is the same account. */
-static bool
-is_local_system(const char *account)
-{
-	return account != NULL && (strcasecmp(account, "LocalSystem") == 0 ||
-				   strcasecmp(account, ".\\LocalSystem") == 0);
-}
-
 static void
 judge_account(struct check_result *r, const struct svc_config *c)
 {
 	struct finding *f;
 
-	if (is_local_system(c->account)) {
+	if (svc_is_local_system(c->account)) {
 		f = result_add(r, "bits.account", ST_PASS,
 			       "BITS runs under the LocalSystem account");
 	} else {
@@ -69,57 +61,13 @@ judge_account(struct check_result *r, const struct svc_config *c)
 		finding_set_observed(f, "%s", c->account);
 }
 
-static const char *const svchost_paths[] = {
-    "%SystemRoot%\\System32\\svchost.exe",
-    "%windir%\\System32\\svchost.exe",
-    "C:\\Windows\\System32\\svchost.exe",
-};
-
-static bool
-is_svchost(const char *exe)
-{
-	for (size_t i = 0; i < sizeof(svchost_paths) / sizeof(*svchost_paths);
-	     i++)
-		if (strcasecmp(exe, svchost_paths[i]) == 0)
-			return true;
-	return false;
-}
-
-/*
- * "svchost.exe -k netsvcs", optionally "-p" (Windows 10 adds it). Quotes
- * carry no meaning here (no path has a space), so they are dropped
- * wherever they are: around the program or the whole command line.
- */
-static bool
-is_netsvcs_binpath(const char *path)
-{
-	char *s, *save = NULL, *tok[5] = {NULL};
-	size_t n = 0, j = 0;
-	bool ok;
-
-	s = xstrdup(path);
-	for (size_t i = 0; s[i] != '\0'; i++)
-		if (s[i] != '"')
-			s[j++] = s[i];
-	s[j] = '\0';
-	for (char *t = strtok_r(s, " \t", &save); t != NULL && n < 5;
-	     t = strtok_r(NULL, " \t", &save))
-		tok[n++] = t;
-	ok = (n == 3 || n == 4) && is_svchost(tok[0]) &&
-	     strcasecmp(tok[1], "-k") == 0 &&
-	     strcasecmp(tok[2], "netsvcs") == 0 &&
-	     (n == 3 || strcasecmp(tok[3], "-p") == 0);
-	free(s);
-	return ok;
-}
-
 static void
 judge_binpath(struct check_result *r, const struct svc_config *c)
 {
 	struct finding *f;
 	const char *p = c->binary_path;
 
-	if (p != NULL && is_netsvcs_binpath(p)) {
+	if (svc_binpath_in_group(p, "netsvcs")) {
 		f = result_add(r, "bits.binary_path", ST_PASS,
 			       "BITS runs in the netsvcs svchost group");
 	} else if (p != NULL && strstr(p, "\xe2\x80\x93k") != NULL) {

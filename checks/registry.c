@@ -12,6 +12,8 @@ const struct check *const check_table[] = {
     &check_bits_jobs,
     &check_bits_policy,
     &check_wuauserv,
+    &check_server,
+    &check_proxy,
     &check_agent,
     &check_store,
     &check_client_id,
@@ -21,6 +23,12 @@ const size_t check_count = sizeof(check_table) / sizeof(check_table[0]);
 
 const struct action *const action_table[] = {
     &action_restart_bits,
+    &action_repair_bits,
+    &action_start_wuauserv,
+    &action_reset_store,
+    &action_reset_client_id,
+    &action_gpupdate,
+    &action_detect_now,
 };
 const size_t action_count = sizeof(action_table) / sizeof(action_table[0]);
 

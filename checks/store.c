@@ -17,9 +17,20 @@
  * store's database (instance SUS20ClientDataStore) in the Application
  * log, and the agent's own events with a store code. ESENT's warnings
  * about the store (a rebuilt flush map, 636/640) are routine and ignored.
+ *
+ * reset-store is the article's rebuild: wuauserv and BITS (which holds
+ * the store's downloads) are stopped, the folder is renamed, never
+ * deleted, to SoftwareDistribution.wsusdiag-STAMP, and the services are
+ * started again. The action does not create the new, empty folder:
+ * wuauserv creates it with its database when it starts (the simulated
+ * host does the same), and host.h has no call to make one. Every
+ * failure before the services run again puts back what was changed:
+ * the folder renamed back, the services started again.
  */
 #include "checks/registry.h"
+#include "checks/detect.h"
 #include "checks/svc.h"
+#include "checks/svc_steps.h"
 #include "checks/wulog.h"
 
 #include <stdio.h>
@@ -571,4 +582,333 @@ const struct check check_store = {
     .seed_section = "Rebuild the Automatic Update Agent Store",
     .time_limit_ms = 15000,
     .run = store_run,
+};
+
+/* ---- reset-store ------------------------------------------------------- */
+
+#define BACKUP_TAG ".wsusdiag-"
+/* Backup names tried for one stamp (one second): far more than enough. */
+#define BACKUP_TRIES 100u
+#define RENAME_STEP  4
+
+/* What the steps share. */
+struct reset {
+	const struct action_ctx *ctx;
+	struct action_result *a;
+	struct svc_guard wu, bits;
+	char *dir;   /* ROOT\SoftwareDistribution */
+	char *moved; /* where it went (or would go), NULL: nowhere */
+	char stamp[17];
+	bool renamed; /* dir is at moved now */
+};
+
+static char *
+backup_name(const struct reset *rs, unsigned n)
+{
+	if (n < 2)
+		return xasprintf("%s" BACKUP_TAG "%s", rs->dir, rs->stamp);
+	return xasprintf("%s" BACKUP_TAG "%s-%u", rs->dir, rs->stamp, n);
+}
+
+static hr_t
+rs_stop_wu(struct reset *rs, struct step *s)
+{
+	char *why;
+
+	if (rs->wu.query == HR_OK && rs->wu.disabled) {
+		/* Renaming the store would leave the agent without one. */
+		why = svc_disabled_advice(&rs->wu);
+		step_set_detail(s,
+				"nothing was changed: wuauserv builds the new "
+				"store when it starts, and it cannot start. %s",
+				why);
+		free(why);
+		return hr_from_win32(WIN32_SERVICE_DISABLED);
+	}
+	return svc_step_stop(rs->ctx, &rs->wu, s);
+}
+
+static hr_t
+rs_wait_wu(struct reset *rs, struct step *s)
+{
+	return svc_step_wait_stopped(rs->ctx, &rs->wu, s);
+}
+
+static hr_t
+rs_stop_bits(struct reset *rs, struct step *s)
+{
+	return svc_step_stop(rs->ctx, &rs->bits, s);
+}
+
+static hr_t
+rs_wait_bits(struct reset *rs, struct step *s)
+{
+	return svc_step_wait_stopped(rs->ctx, &rs->bits, s);
+}
+
+static void
+no_store(struct reset *rs, struct step *s)
+{
+	s->status = STEP_SKIPPED;
+	step_set_detail(s,
+			"%s does not exist: there is no store to set aside; "
+			"wuauserv creates a new one when it starts",
+			rs->dir);
+	free(rs->moved);
+	rs->moved = NULL;
+}
+
+static void
+rename_failed(struct reset *rs, struct step *s, hr_t hr)
+{
+	char code[11], *first = backup_name(rs, 1);
+
+	error_format(hr, code);
+	if (hr == hr_from_win32(WIN32_SHARING_VIOLATION))
+		step_set_detail(s,
+				"%s is in use (%s, a sharing violation): a "
+				"program other than wuauserv and BITS has a "
+				"file open in it (Delivery Optimization, an "
+				"antivirus scan, a management agent); it is "
+				"left in place",
+				rs->dir, code);
+	else if (hr == hr_from_win32(WIN32_ACCESS_DENIED))
+		step_set_detail(s,
+				"renaming %s was refused (%s, access denied): "
+				"a file in it is locked or its permissions do "
+				"not allow it; it is left in place",
+				rs->dir, code);
+	else if (hr == hr_from_win32(WIN32_ALREADY_EXISTS))
+		step_set_detail(s,
+				"%s and its next %u backup names are taken "
+				"(%s); it is left in place",
+				first, BACKUP_TRIES - 1, code);
+	else
+		step_set_detail(s,
+				"could not rename %s (%s); it is left in "
+				"place",
+				rs->dir, code);
+	free(first);
+	free(rs->moved);
+	rs->moved = NULL;
+}
+
+/* The first free backup name, for the plan. */
+static hr_t
+rename_plan(struct reset *rs, struct step *s)
+{
+	struct host *h = rs->ctx->host;
+	struct file_info fi;
+	unsigned n = 1;
+
+	if (hr_absent(h->ops->file_stat(h, rs->dir, &fi))) {
+		no_store(rs, s);
+		return HR_OK;
+	}
+	do {
+		free(rs->moved);
+		rs->moved = backup_name(rs, n);
+	} while (h->ops->file_stat(h, rs->moved, &fi) == HR_OK &&
+		 ++n <= BACKUP_TRIES);
+	if (n > BACKUP_TRIES) {
+		rename_failed(rs, s, hr_from_win32(WIN32_ALREADY_EXISTS));
+		return hr_from_win32(WIN32_ALREADY_EXISTS);
+	}
+	step_set_detail(s, "would rename it -> %s", rs->moved);
+	return HR_OK;
+}
+
+static hr_t
+rs_rename(struct reset *rs, struct step *s)
+{
+	struct host *h = rs->ctx->host;
+	hr_t hr = HR_OK;
+
+	if (rs->ctx->dry_run)
+		return rename_plan(rs, s);
+	/* MoveFileEx never replaces: a taken name is the next suffix. */
+	for (unsigned n = 1; n <= BACKUP_TRIES; n++) {
+		free(rs->moved);
+		rs->moved = backup_name(rs, n);
+		hr = h->ops->file_rename(h, rs->dir, rs->moved);
+		if (hr != hr_from_win32(WIN32_ALREADY_EXISTS))
+			break;
+	}
+	if (hr_absent(hr)) {
+		no_store(rs, s);
+		return HR_OK;
+	}
+	if (hr != HR_OK) {
+		rename_failed(rs, s, hr);
+		return hr;
+	}
+	rs->renamed = true;
+	cJSON_Delete(rs->a->backup);
+	rs->a->backup = cJSON_CreateObject();
+	cJSON_AddStringToObject(rs->a->backup, "path", rs->moved);
+	step_set_detail(s, "-> %s", rs->moved);
+	return HR_OK;
+}
+
+static hr_t
+rs_start_bits(struct reset *rs, struct step *s)
+{
+	/* BITS starts on demand: only what this action stopped. */
+	return svc_step_start(rs->ctx, &rs->bits, s, true);
+}
+
+static hr_t
+rs_wait_bits_run(struct reset *rs, struct step *s)
+{
+	return svc_step_wait_running(rs->ctx, &rs->bits, s);
+}
+
+static hr_t
+rs_start_wu(struct reset *rs, struct step *s)
+{
+	/* Always: starting wuauserv is what builds the new store. */
+	return svc_step_start(rs->ctx, &rs->wu, s, false);
+}
+
+static hr_t
+rs_wait_wu_run(struct reset *rs, struct step *s)
+{
+	return svc_step_wait_running(rs->ctx, &rs->wu, s);
+}
+
+static const char *const reset_store_steps[] = {
+    "stop wuauserv",
+    "wait for wuauserv to stop",
+    "stop BITS",
+    "wait for BITS to stop",
+    "rename %SystemRoot%\\SoftwareDistribution",
+    "start BITS",
+    "wait for BITS to run",
+    "start wuauserv",
+    "wait for wuauserv to run",
+    "IAutomaticUpdates::DetectNow",
+    "wuauclt /resetauthorization /detectnow (Windows 7 and 8.x, when the "
+    "API fails)",
+    "wuauclt /reportnow (Windows 7 and 8.x, when the API fails)",
+    "UsoClient StartScan (Windows 10 and later, when the API fails)",
+    NULL,
+};
+
+/* In reset_store_steps order, up to the detection. */
+static hr_t (*const reset_fns[])(struct reset *, struct step *) = {
+    rs_stop_wu,	   rs_wait_wu,	     rs_stop_bits, rs_wait_bits,   rs_rename,
+    rs_start_bits, rs_wait_bits_run, rs_start_wu,  rs_wait_wu_run,
+};
+
+#define N_RESET_FNS (sizeof(reset_fns) / sizeof(reset_fns[0]))
+
+static void
+rename_back(struct reset *rs)
+{
+	struct host *h = rs->ctx->host;
+	struct step *s;
+	uint64_t t0 = plat_now_ms();
+	char code[11];
+	hr_t hr;
+
+	s = action_add_step(rs->a, "rename %s back", rs->moved);
+	hr = h->ops->file_rename(h, rs->moved, rs->dir);
+	s->duration_ms = plat_now_ms() - t0;
+	if (hr != HR_OK) {
+		error_format(hr, code);
+		s->status = STEP_FAILED;
+		s->error = hr;
+		step_set_detail(s,
+				"could not rename it back to %s (%s): the old "
+				"store stays at %s (backup.path)",
+				rs->dir, code, rs->moved);
+		return;
+	}
+	s->status = STEP_UNDONE;
+	step_set_detail(s, "the old store is back at %s", rs->dir);
+	rs->renamed = false;
+	cJSON_Delete(rs->a->backup);
+	rs->a->backup = NULL;
+}
+
+/* After a failed step: the store back, then the services. */
+static void
+reset_undo(struct reset *rs)
+{
+	if (rs->renamed)
+		rename_back(rs);
+	svc_undo_stop(rs->ctx, &rs->bits, rs->a);
+	svc_undo_stop(rs->ctx, &rs->wu, rs->a);
+}
+
+static void
+reset_record(struct reset *rs)
+{
+	if (rs->moved != NULL && (rs->renamed || rs->ctx->dry_run))
+		action_add_change(rs->a, "store folder", rs->dir, rs->moved);
+	svc_record_state(rs->ctx, &rs->bits, rs->a);
+	svc_record_state(rs->ctx, &rs->wu, rs->a);
+}
+
+static void
+reset_store_run(const struct action_ctx *ctx, struct action_result *a)
+{
+	struct reset rs = {.ctx = ctx, .a = a};
+	bool from_reg;
+	char *root = wu_system_root(ctx->host, &from_reg);
+	hr_t hr = HR_OK;
+
+	rs.dir = xasprintf("%s\\SoftwareDistribution", root);
+	plat_utc_stamp(rs.stamp);
+	svc_guard_read(ctx, &rs.wu, "wuauserv", "demand");
+	svc_guard_read(ctx, &rs.bits, "BITS", "delayed-auto");
+	for (size_t i = 0; i < N_RESET_FNS && hr == HR_OK; i++) {
+		struct step *s =
+		    i == RENAME_STEP
+			? action_add_step(a, "rename %s", rs.dir)
+			: action_add_step(a, "%s", reset_store_steps[i]);
+		uint64_t t0 = plat_now_ms();
+
+		hr = reset_fns[i](&rs, s);
+		s->duration_ms = plat_now_ms() - t0;
+		if (hr != HR_OK) {
+			s->status = STEP_FAILED;
+			s->error = hr;
+			a->status = ACT_FAILED;
+			reset_undo(&rs);
+		}
+	}
+	/* The store stays rebuilt when only the request to detect fails:
+	 * the agent detects on its own schedule. */
+	if (hr == HR_OK && detect_steps(ctx, a, true) != HR_OK)
+		a->status = ACT_FAILED;
+	reset_record(&rs);
+	free(rs.moved);
+	free(rs.dir);
+	free(root);
+}
+
+static const char *const reset_store_locks[] = {"wuauserv", "bits", NULL};
+
+const struct action action_reset_store = {
+    .id = "reset-store",
+    .title = "Rebuild the Automatic Update Agent store",
+    .description =
+	"The article's \"Rebuild the Automatic Update Agent Store\": stop "
+	"wuauserv and BITS (each only if running), rename "
+	"%SystemRoot%\\SoftwareDistribution to "
+	"SoftwareDistribution.wsusdiag-<UTC time> (never deleted; backup.path "
+	"names it), start BITS again if it was running and wuauserv (which "
+	"creates a new store), then make the agent re-authorize, detect and "
+	"report. A failure before that (the folder in use, 0x80070020; "
+	"access denied, 0x80070005; a service that will not start) renames "
+	"the folder back and starts what was stopped",
+    .target = "store",
+    .also_locks = reset_store_locks,
+    .steps = reset_store_steps,
+    .changes = "%SystemRoot%\\SoftwareDistribution is renamed to "
+	       "SoftwareDistribution.wsusdiag-<UTC time>; wuauserv and BITS "
+	       "are restarted",
+    .verify_check = "store",
+    .run = reset_store_run,
 };

@@ -1105,3 +1105,52 @@ svc_can_start(const struct check_ctx *ctx, const struct svc_spec *spec,
 					   : "unknown");
 	svc_probe_add(r, spec, "can_start", &p);
 }
+
+/* ---- shared by a check and the action that repairs what it finds ------ */
+
+bool
+svc_is_local_system(const char *account)
+{
+	return account != NULL && (strcasecmp(account, "LocalSystem") == 0 ||
+				   strcasecmp(account, ".\\LocalSystem") == 0);
+}
+
+static const char *const svchost_paths[] = {
+    "%SystemRoot%\\System32\\svchost.exe",
+    "%windir%\\System32\\svchost.exe",
+    "C:\\Windows\\System32\\svchost.exe",
+};
+
+static bool
+is_svchost(const char *exe)
+{
+	for (size_t i = 0; i < sizeof(svchost_paths) / sizeof(*svchost_paths);
+	     i++)
+		if (strcasecmp(exe, svchost_paths[i]) == 0)
+			return true;
+	return false;
+}
+
+bool
+svc_binpath_in_group(const char *binary_path, const char *group)
+{
+	char *s, *save = NULL, *tok[5] = {NULL};
+	size_t n = 0, j = 0;
+	bool ok;
+
+	if (binary_path == NULL)
+		return false;
+	s = xstrdup(binary_path);
+	for (size_t i = 0; s[i] != '\0'; i++)
+		if (s[i] != '"')
+			s[j++] = s[i];
+	s[j] = '\0';
+	for (char *t = strtok_r(s, " \t", &save); t != NULL && n < 5;
+	     t = strtok_r(NULL, " \t", &save))
+		tok[n++] = t;
+	ok = (n == 3 || n == 4) && is_svchost(tok[0]) &&
+	     strcasecmp(tok[1], "-k") == 0 && strcasecmp(tok[2], group) == 0 &&
+	     (n == 3 || strcasecmp(tok[3], "-p") == 0);
+	free(s);
+	return ok;
+}

@@ -147,4 +147,16 @@ void svc_last_error(const struct svc_spec *spec, struct check_result *r,
 void svc_can_start(const struct check_ctx *ctx, const struct svc_spec *spec,
 		   struct check_result *r, const struct svc_info *info);
 
+/* ---- shared by a check and the action that repairs what it finds ------ */
+
+/* "LocalSystem" or ".\LocalSystem": one account, as sc shows it. */
+bool svc_is_local_system(const char *account);
+
+/*
+ * binary_path runs svchost.exe from System32 in group: "svchost.exe -k
+ * GROUP", optionally "-p" (Windows 10 adds it). Quotes carry no meaning
+ * (no svchost path has a space) and are dropped wherever they are.
+ */
+bool svc_binpath_in_group(const char *binary_path, const char *group);
+
 #endif

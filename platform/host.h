@@ -429,6 +429,14 @@ struct host_ops {
 	/* Computer GPOs applied at the last policy refresh. */
 	hr_t (*applied_gpos)(struct host *h, struct strlist *out);
 
+	/*
+	 * IAutomaticUpdates::DetectNow (Windows Update Agent API): ask the
+	 * agent to detect and report now; returns once it is asked (the
+	 * scan runs in the agent). 0x80040154 where the agent has no such
+	 * COM class.
+	 */
+	hr_t (*wu_detect_now)(struct host *h);
+
 	/* IBackgroundCopyManager::EnumJobs(BG_JOB_ENUM_ALL_USERS). */
 	hr_t (*bits_jobs)(struct host *h, struct bits_jobs *out);
 

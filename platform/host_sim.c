@@ -38,6 +38,15 @@
  *              QueryServiceStatusEx/QueryServiceConfigW, every
  *              QueryServiceConfig2W level, StartServiceW, ControlService
  *              stop, ChangeServiceConfig(2)W;
+ *              config_ops: { FIELD: CODE }: one field's change fails,
+ *              so a test can fail exactly one step of a repair. FIELD
+ *              is type, start_type, error_control, binary_path,
+ *              account, dependencies (a ChangeServiceConfigW that sets
+ *              it fails, nothing changed; the first such field in this
+ *              order decides the code) or delayed_auto_start,
+ *              failure_actions, sid_type, required_privileges (that
+ *              ChangeServiceConfig2W level fails; 124 is what Wine
+ *              answers for the levels it lacks); config wins over it;
  *              hang_start, hang_stop: bool: the call succeeds but the
  *              service stays START_PENDING / STOP_PENDING;
  *              delay_ms: every operation on the service sleeps first } } }
@@ -51,6 +60,17 @@
  *   HKLM\SYSTEM\CurrentControlSet\Services\NAME\Parameters (or the
  *   service key itself) (2); such failures are also recorded as the
  *   service's exit_code. Success sets "running", exit_code 0 and a pid.
+ *   A start of wuauserv that reaches running also does what the update
+ *   agent does when its service starts: with no files entry at or below
+ *   %SystemRoot%\SoftwareDistribution (SystemRoot from HKLM\SOFTWARE\
+ *   Microsoft\Windows NT\CurrentVersion, else C:\Windows) it creates
+ *   the folder, DataStore, DataStore\DataStore.edb (size 1048576) and
+ *   Download, dated now (a renamed store is rebuilt); with no
+ *   SusClientId under HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\
+ *   WindowsUpdate it writes a new random GUID there (REG_SZ, no braces)
+ *   and a 40-byte random REG_BINARY SusClientIdValidation (its real
+ *   content is the agent's; here only type and presence are modelled).
+ *   PingID and AccountDomainSid are not written.
  *   Stopping a stopped service is 1062, a pending one 1061 (the SCM's
  *   ERROR_SERVICE_CANNOT_ACCEPT_CTRL); interrogating a stopped one 1062;
  *   other controls 1052. States are reached at once; only hang_* or a
@@ -62,7 +82,10 @@
  *     (REG_DWORD) | { type: "REG_SZ" | "REG_EXPAND_SZ" | "REG_MULTI_SZ" |
  *     "REG_DWORD" | "REG_QWORD" | "REG_BINARY", data } } }. data is a
  *     string, an array of strings, a number (a QWORD also a "0x..."
- *     string) or for REG_BINARY a hex string. Roots: HKLM, HKCU, HKCR,
+ *     string) or for REG_BINARY a hex string. A typed value may carry
+ *     fault: { delete: CODE }: deleting that value fails (a registry
+ *     filter, such as a security product's, guarding one value); a
+ *     reg_set replaces the value and its fault. Roots: HKLM, HKCU, HKCR,
  *     HKU, HKCC or their HKEY_* long names. The default value is "".
  *     The ancestors of a key exist too (without values). A key with
  *     subkeys cannot be deleted (5). A missing key or value is 2, a root
@@ -83,13 +106,29 @@
  *
  * volumes: { "C:": { free_bytes (required), total_bytes (required) } };
  *     disk_free of a path on no volume is 3.
- * programs: { "gpupdate.exe": { exit_code, output, delay_ms, hang } }:
- *     argv[0] matches with or without ".exe"; a run longer than the
- *     timeout (or hang) is timed_out with exit code 258 (WAIT_TIMEOUT)
- *     and no output; an unknown program is 2.
+ * programs: { "gpupdate.exe": { exit_code, output, delay_ms, hang,
+ *     registry } }: argv[0] matches with or without ".exe"; a run longer
+ *     than the timeout (or hang) is timed_out with exit code 258
+ *     (WAIT_TIMEOUT) and no output; an unknown program is 2. registry
+ *     has the form of the top-level registry: the values the program
+ *     writes when it exits 0 in time (gpupdate: what the domain's policy
+ *     holds), each as by reg_set; a failed write is the run's error.
  *     Every run is appended to program_log: [ { argv: [..], time } ].
+ * wua: { detect_now: HEX returned by IAutomaticUpdates::DetectNow
+ *     ("0x80040154": an agent without the COM class) }. Without it (or
+ *     with 0) DetectNow activates the agent's COM server in wuauserv:
+ *     0x80070424 when the service is missing, 0x80070422 when disabled;
+ *     a stopped wuauserv is started as by service_start (its errors are
+ *     the call's); then it succeeds. Every call is appended to
+ *     program_log as { api: "IAutomaticUpdates::DetectNow", time } (an
+ *     entry has argv or api).
  * winhttp_proxy, ie_proxy: { proxy, bypass, auto_config_url: string or
  *     null, auto_detect: bool }.
+ * trust: { ca_file }: the machine's trust store for network probes (a
+ *     PEM file of CA certificates, relative to the host file's
+ *     directory): a probe that names no ca_file of its own verifies
+ *     servers against it instead of this system's store, so a test can
+ *     make the host trust its test CA. Probes are otherwise real.
  * applied_gpos: [ names ].
  * bits_jobs: [ { id, name, owner, url, state: "queued" | "connecting" |
  *     "transferring" | "suspended" | "error" | "transient_error" |
@@ -101,8 +140,10 @@
  *     events(log) returns that log's records, newest first (of two at
  *     the same time the later in the file first).
  * fault: { rename, registry_write, registry_read, programs, bits,
- *     events: CODE for that operation family; delay_ms: every operation
- *     sleeps first }.
+ *     events: CODE for that operation family; registry_write_keys:
+ *     { "HKLM\\KEY": CODE }: setting or deleting a value of exactly
+ *     that key, or deleting it, fails (a key whose ACL denies writing;
+ *     registry_write wins); delay_ms: every operation sleeps first }.
  *
  * With writeback every change is written back to the file at once
  * (path.tmp, fsync, rename), so the file is always a loadable host.
@@ -749,16 +790,157 @@ out:
 	return hr;
 }
 
-/* Network probes are real on the simulated host too. */
+/*
+ * What activating the agent's COM server says: wua.detect_now when set
+ * (and not 0), else what the SCM says about wuauserv, which hosts it.
+ * *start: the service is stopped and COM would start it.
+ */
+static hr_t
+wua_activate(const struct sim *s, bool *start)
+{
+	const cJSON *svc = sim_child(sim_child(s->doc, "services"), "wuauserv");
+	const cJSON *fixed = sim_child(sim_child(s->doc, "wua"), "detect_now");
+	uint32_t v = 0;
+	const char *name;
+
+	*start = false;
+	if (fixed != NULL && sim_code(fixed, &v) && v != 0)
+		return v;
+	if (svc == NULL)
+		return hr_from_win32(WIN32_SERVICE_DOES_NOT_EXIST);
+	v = SVC_DEMAND_START;
+	if ((name = sim_str(svc, "start_type")) != NULL)
+		sim_name_value(sim_svc_starts, name, &v);
+	if (v == SVC_DISABLED)
+		return hr_from_win32(WIN32_SERVICE_DISABLED);
+	v = SVC_STOPPED;
+	if ((name = sim_str(svc, "state")) != NULL)
+		sim_name_value(sim_svc_states, name, &v);
+	*start = v == SVC_STOPPED;
+	return HR_OK;
+}
+
+static void
+log_api_call(struct sim *s, const char *api)
+{
+	cJSON *call = cJSON_CreateObject(), *log;
+	char iso[32];
+
+	plat_utc_iso(iso);
+	cJSON_AddStringToObject(call, "api", api);
+	cJSON_AddStringToObject(call, "time", iso);
+	log = cJSON_GetObjectItemCaseSensitive(s->doc, "program_log");
+	if (!cJSON_IsArray(log)) {
+		log = cJSON_CreateArray();
+		sim_set(s->doc, "program_log", log);
+	}
+	cJSON_AddItemToArray(log, call);
+}
+
+static hr_t
+sim_wu_detect_now(struct host *h)
+{
+	struct sim *s = sim_of(h);
+	bool start;
+	hr_t hr;
+
+	sim_begin(s, NULL);
+	hr = wua_activate(s, &start);
+	log_api_call(s, "IAutomaticUpdates::DetectNow");
+	/* As for programs: the log is for tests, not the call's outcome. */
+	(void)sim_commit(s);
+	sim_end(s);
+	/* The SCM starts the server's service for COM, with its rules. */
+	if (hr == HR_OK && start)
+		hr = sim_service_start(h, "wuauserv");
+	return hr;
+}
+
+/*
+ * The registry values a program writes when it succeeds (gpupdate: what
+ * the domain's policy holds), in the document's form; NULL for none.
+ */
+static cJSON *
+program_writes(struct sim *s, const char *argv0)
+{
+	const cJSON *p, *reg = NULL;
+
+	sim_begin(s, NULL);
+	cJSON_ArrayForEach(p, sim_child(s->doc, "programs"))
+	{
+		if (sim_program_eq(p->string, argv0)) {
+			reg = sim_child(p, "registry");
+			break;
+		}
+	}
+	reg = reg != NULL ? cJSON_Duplicate(reg, 1) : NULL;
+	sim_end(s);
+	return (cJSON *)reg;
+}
+
+static hr_t
+write_values(struct host *h, const cJSON *reg)
+{
+	const cJSON *key, *val;
+	struct reg_value rv;
+	const char *why;
+	hr_t hr = HR_OK;
+
+	cJSON_ArrayForEach(key, reg)
+	{
+		cJSON_ArrayForEach(val, key)
+		{
+			memset(&rv, 0, sizeof(rv));
+			/* The loader checked the form already. */
+			if (sim_reg_decode(val, &rv, &why))
+				hr = sim_reg_set(h, key->string, val->string,
+						 &rv);
+			reg_value_clear(&rv);
+			if (hr != HR_OK)
+				return hr;
+		}
+	}
+	return HR_OK;
+}
+
+/* Run a program, then apply what it writes when it exited 0 in time. */
+static hr_t
+sim_run_program_writes(struct host *h, const char *const *argv,
+		       uint32_t timeout_ms, struct prog_result *out)
+{
+	cJSON *reg;
+	hr_t hr;
+
+	hr = sim_run_program(h, argv, timeout_ms, out);
+	if (hr != HR_OK || out->timed_out || out->exit_code != 0)
+		return hr;
+	if ((reg = program_writes(sim_of(h), argv[0])) == NULL)
+		return HR_OK;
+	if ((hr = write_values(h, reg)) != HR_OK)
+		prog_result_clear(out);
+	cJSON_Delete(reg);
+	return hr;
+}
+
+/* Network probes are real on the simulated host too, with its trust. */
 static hr_t
 sim_http_probe(struct host *h, const struct probe_request *req,
 	       struct probe_result *out)
 {
 	struct sim *s = sim_of(h);
+	struct probe_request r = *req;
+	const char *ca;
+	char *path = NULL;
+	hr_t hr;
 
 	sim_begin(s, NULL);
+	ca = sim_str(sim_child(s->doc, "trust"), "ca_file");
+	if (ca != NULL && r.ca_file == NULL)
+		r.ca_file = path = sim_join(s->dir, ca);
 	sim_end(s);
-	return plat_http_probe(req, out);
+	hr = plat_http_probe(&r, out);
+	free(path);
+	return hr;
 }
 
 /* ---- open, close, snapshot --------------------------------------------- */
@@ -790,10 +972,11 @@ static const struct host_ops sim_ops = {
     .file_version = sim_file_version,
     .file_read_text = sim_file_read_text,
     .disk_free = sim_disk_free,
-    .run_program = sim_run_program,
+    .run_program = sim_run_program_writes,
     .winhttp_proxy = sim_winhttp_proxy,
     .ie_proxy = sim_ie_proxy,
     .applied_gpos = sim_applied_gpos,
+    .wu_detect_now = sim_wu_detect_now,
     .bits_jobs = sim_bits_jobs,
     .events = sim_events,
     .http_probe = sim_http_probe,

@@ -322,12 +322,28 @@ static const struct field failure_fields[] = {
     {NULL, 0, false, NULL, NULL, NULL, NULL},
 };
 
+/* fault.config_ops: one code per field ChangeServiceConfig(2)W sets. */
+static const struct field config_op_fields[] = {
+    {"type", K_CODE, false, NULL, NULL, NULL, NULL},
+    {"start_type", K_CODE, false, NULL, NULL, NULL, NULL},
+    {"error_control", K_CODE, false, NULL, NULL, NULL, NULL},
+    {"binary_path", K_CODE, false, NULL, NULL, NULL, NULL},
+    {"account", K_CODE, false, NULL, NULL, NULL, NULL},
+    {"dependencies", K_CODE, false, NULL, NULL, NULL, NULL},
+    {"delayed_auto_start", K_CODE, false, NULL, NULL, NULL, NULL},
+    {"failure_actions", K_CODE, false, NULL, NULL, NULL, NULL},
+    {"sid_type", K_CODE, false, NULL, NULL, NULL, NULL},
+    {"required_privileges", K_CODE, false, NULL, NULL, NULL, NULL},
+    {NULL, 0, false, NULL, NULL, NULL, NULL},
+};
+
 static const struct field svc_fault_fields[] = {
     {"query", K_CODE, false, NULL, NULL, NULL, NULL},
     {"config2", K_CODE, false, NULL, NULL, NULL, NULL},
     {"start", K_CODE, false, NULL, NULL, NULL, NULL},
     {"stop", K_CODE, false, NULL, NULL, NULL, NULL},
     {"config", K_CODE, false, NULL, NULL, NULL, NULL},
+    {"config_ops", K_OBJ, false, NULL, config_op_fields, NULL, NULL},
     {"hang_start", K_BOOL, false, NULL, NULL, NULL, NULL},
     {"hang_stop", K_BOOL, false, NULL, NULL, NULL, NULL},
     {"delay_ms", K_U32, false, NULL, NULL, NULL, NULL},
@@ -378,17 +394,26 @@ static const struct field volume_fields[] = {
     {NULL, 0, false, NULL, NULL, NULL, NULL},
 };
 
+static int entry_regkey(struct vctx *v, const cJSON *e, const char *path);
+
 static const struct field program_fields[] = {
     {"exit_code", K_U32, false, NULL, NULL, NULL, NULL},
     {"output", K_STR, false, NULL, NULL, NULL, NULL},
     {"delay_ms", K_U32, false, NULL, NULL, NULL, NULL},
     {"hang", K_BOOL, false, NULL, NULL, NULL, NULL},
+    {"registry", K_MAP, false, NULL, NULL, entry_regkey, sim_reg_key_eq},
     {NULL, 0, false, NULL, NULL, NULL, NULL},
 };
 
 static const struct field run_fields[] = {
-    {"argv", K_STRLIST, true, NULL, NULL, NULL, NULL},
+    {"argv", K_STRLIST, false, NULL, NULL, NULL, NULL},
+    {"api", K_STR, false, NULL, NULL, NULL, NULL},
     {"time", K_TIME, false, NULL, NULL, NULL, NULL},
+    {NULL, 0, false, NULL, NULL, NULL, NULL},
+};
+
+static const struct field wua_fields[] = {
+    {"detect_now", K_HEX, false, NULL, NULL, NULL, NULL},
     {NULL, 0, false, NULL, NULL, NULL, NULL},
 };
 
@@ -397,6 +422,11 @@ static const struct field proxy_fields[] = {
     {"bypass", K_STR_NULL, false, NULL, NULL, NULL, NULL},
     {"auto_detect", K_BOOL, false, NULL, NULL, NULL, NULL},
     {"auto_config_url", K_STR_NULL, false, NULL, NULL, NULL, NULL},
+    {NULL, 0, false, NULL, NULL, NULL, NULL},
+};
+
+static const struct field trust_fields[] = {
+    {"ca_file", K_STR, false, NULL, NULL, NULL, NULL},
     {NULL, 0, false, NULL, NULL, NULL, NULL},
 };
 
@@ -420,9 +450,13 @@ static const struct field event_fields[] = {
     {NULL, 0, false, NULL, NULL, NULL, NULL},
 };
 
+static int entry_fault_key(struct vctx *v, const cJSON *e, const char *path);
+
 static const struct field fault_fields[] = {
     {"rename", K_CODE, false, NULL, NULL, NULL, NULL},
     {"registry_write", K_CODE, false, NULL, NULL, NULL, NULL},
+    {"registry_write_keys", K_MAP, false, NULL, NULL, entry_fault_key,
+     sim_reg_key_eq},
     {"registry_read", K_CODE, false, NULL, NULL, NULL, NULL},
     {"programs", K_CODE, false, NULL, NULL, NULL, NULL},
     {"bits", K_CODE, false, NULL, NULL, NULL, NULL},
@@ -469,6 +503,22 @@ entry_regkey(struct vctx *v, const cJSON *e, const char *path)
 	if (strstr(k, "\\\\") != NULL)
 		return fail(v, path, "empty key name in the path");
 	return check_map(v, e, path, &regkey_field);
+}
+
+/* fault.registry_write_keys: "HKLM\\KEY": CODE. */
+static int
+entry_fault_key(struct vctx *v, const cJSON *e, const char *path)
+{
+	static const struct field code = {
+	    NULL, K_CODE, false, NULL, NULL, NULL, NULL,
+	};
+	const char *root = NULL;
+
+	if (sim_reg_root(e->string, &root) == 0)
+		return fail(v, path,
+			    "a key starts with HKLM, HKCU, HKCR, HKU or HKCC "
+			    "(or their HKEY_ names)");
+	return check_value(v, e, path, &code);
 }
 
 static int
@@ -536,8 +586,10 @@ static const struct field doc_fields[] = {
     {"volumes", K_MAP, false, NULL, NULL, entry_volume, same_ci},
     {"programs", K_MAP, false, NULL, NULL, entry_program, sim_program_eq},
     {"program_log", K_OBJLIST, false, NULL, run_fields, NULL, NULL},
+    {"wua", K_OBJ, false, NULL, wua_fields, NULL, NULL},
     {"winhttp_proxy", K_OBJ, false, NULL, proxy_fields, NULL, NULL},
     {"ie_proxy", K_OBJ, false, NULL, proxy_fields, NULL, NULL},
+    {"trust", K_OBJ, false, NULL, trust_fields, NULL, NULL},
     {"applied_gpos", K_STRLIST, false, NULL, NULL, NULL, NULL},
     {"bits_jobs", K_OBJLIST, false, NULL, job_fields, NULL, NULL},
     {"events", K_OBJLIST, false, NULL, event_fields, NULL, NULL},
@@ -641,10 +693,28 @@ decode_data(const cJSON *d, struct reg_value *out, const char **why)
 	}
 }
 
+/* A value's fault: { delete: CODE }, what RegDeleteValueW of it says. */
+static bool
+value_fault_ok(const cJSON *f)
+{
+	const cJSON *it;
+	uint64_t code;
+
+	if (!cJSON_IsObject(f))
+		return false;
+	cJSON_ArrayForEach(it, f)
+	{
+		if (strcmp(it->string, "delete") != 0 ||
+		    !sim_num_u64(it, &code) || code > 65535)
+			return false;
+	}
+	return true;
+}
+
 static bool
 decode_typed(const cJSON *v, struct reg_value *out, const char **why)
 {
-	const cJSON *it, *type = NULL, *data = NULL;
+	const cJSON *it, *type = NULL, *data = NULL, *fault = NULL;
 	uint32_t t;
 
 	cJSON_ArrayForEach(it, v)
@@ -653,11 +723,17 @@ decode_typed(const cJSON *v, struct reg_value *out, const char **why)
 			type = it;
 		} else if (strcmp(it->string, "data") == 0 && data == NULL) {
 			data = it;
+		} else if (strcmp(it->string, "fault") == 0 && fault == NULL) {
+			fault = it;
 		} else {
 			*why = "unknown or duplicate key (a typed value is "
-			       "{type, data})";
+			       "{type, data, fault})";
 			return false;
 		}
+	}
+	if (fault != NULL && !value_fault_ok(fault)) {
+		*why = "fault: expected { delete: a Win32 code 0..65535 }";
+		return false;
 	}
 	if (!cJSON_IsString(type) ||
 	    !sim_name_value(sim_reg_types, type->valuestring, &t)) {

@@ -133,6 +133,30 @@ check_key(const char *key)
 	return HR_OK;
 }
 
+/*
+ * What a write meets first: the global fault.registry_write, a valid
+ * root, then fault.registry_write_keys of exactly this key (a key whose
+ * ACL denies writing, while its neighbours stay writable).
+ */
+static hr_t
+write_check(const struct sim *s, const char *key)
+{
+	const cJSON *it;
+	uint32_t code;
+	hr_t hr;
+
+	if ((hr = sim_fault(s, "registry_write")) != HR_OK ||
+	    (hr = check_key(key)) != HR_OK)
+		return hr;
+	cJSON_ArrayForEach(
+	    it, sim_child(sim_child(s->doc, "fault"), "registry_write_keys"))
+	{
+		if (sim_reg_key_eq(it->string, key) && sim_code(it, &code))
+			return hr_from_win32(code);
+	}
+	return HR_OK;
+}
+
 hr_t
 sim_reg_get(struct host *h, const char *key, const char *value,
 	    struct reg_value *out)
@@ -167,8 +191,7 @@ sim_reg_set(struct host *h, const char *key, const char *value,
 	hr_t hr;
 
 	sim_begin(s, NULL);
-	if ((hr = sim_fault(s, "registry_write")) != HR_OK ||
-	    (hr = check_key(key)) != HR_OK)
+	if ((hr = write_check(s, key)) != HR_OK)
 		goto out;
 	if (v == NULL || strstr(key, "\\\\") != NULL ||
 	    (enc = sim_reg_encode(v)) == NULL) {
@@ -194,14 +217,18 @@ sim_reg_delete_value(struct host *h, const char *key, const char *value)
 	hr_t hr;
 
 	sim_begin(s, NULL);
-	if ((hr = sim_fault(s, "registry_write")) != HR_OK ||
-	    (hr = check_key(key)) != HR_OK)
+	if ((hr = write_check(s, key)) != HR_OK)
 		goto out;
 	k = sim_reg_key(s, key);
 	if ((v = sim_child(k, value != NULL ? value : "")) == NULL) {
 		hr = hr_from_win32(WIN32_FILE_NOT_FOUND);
 		goto out;
 	}
+	/* A typed value's own fault.delete (a registry filter guarding it). */
+	if (cJSON_IsObject(v) &&
+	    (hr = hr_from_win32((uint32_t)sim_u64(sim_child(v, "fault"),
+						  "delete", 0))) != HR_OK)
+		goto out;
 	cJSON_Delete(cJSON_DetachItemViaPointer(k, v));
 	hr = sim_commit(s);
 out:
@@ -217,8 +244,7 @@ sim_reg_delete_key(struct host *h, const char *key)
 	hr_t hr;
 
 	sim_begin(s, NULL);
-	if ((hr = sim_fault(s, "registry_write")) != HR_OK ||
-	    (hr = check_key(key)) != HR_OK)
+	if ((hr = write_check(s, key)) != HR_OK)
 		goto out;
 	k = sim_reg_key(s, key);
 	if (reg_has_subkeys(s, key)) {

@@ -8,9 +8,12 @@
 #include "platform/host_sim.h"
 #include "platform/host_sim_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <mbedtls/entropy.h>
 
 #include "common/xalloc.h"
 
@@ -376,6 +379,151 @@ new_pid(const struct sim *s)
 	return max + 4;
 }
 
+/* ---- what the update agent does when wuauserv starts -------------------- */
+
+#define WU_KEY                                                                 \
+	"HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\WindowsUpdate"
+#define NT_KEY "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion"
+/* A new store's database: not empty, as the checks expect of one. */
+#define NEW_DATASTORE_BYTES 1048576
+#define VALIDATION_BYTES    40
+
+/* %SystemRoot%, as the checks read it (caller frees). */
+static char *
+system_root(const struct sim *s)
+{
+	struct reg_value v = {0};
+	const char *why;
+	char *root = NULL;
+
+	if (sim_reg_decode(sim_child(sim_reg_key(s, NT_KEY), "SystemRoot"), &v,
+			   &why) &&
+	    (v.type == REGT_SZ || v.type == REGT_EXPAND_SZ) && v.str[0] != '\0')
+		root = xstrdup(v.str);
+	reg_value_clear(&v);
+	return root != NULL ? root : xstrdup("C:\\Windows");
+}
+
+/* Is there a files entry at path or below it? */
+static bool
+path_taken(const struct sim *s, const char *path)
+{
+	size_t n = strlen(path);
+	const cJSON *f;
+	char *head;
+	bool hit = false;
+
+	cJSON_ArrayForEach(f, sim_child(s->doc, "files"))
+	{
+		if (sim_path_eq(f->string, path))
+			return true;
+		if (strlen(f->string) <= n ||
+		    (f->string[n] != '\\' && f->string[n] != '/'))
+			continue;
+		head = xasprintf("%.*s", (int)n, f->string);
+		hit = sim_path_eq(head, path);
+		free(head);
+		if (hit)
+			return true;
+	}
+	return false;
+}
+
+static void
+add_entry(cJSON *files, const char *path, const char *type, const char *iso)
+{
+	cJSON *e = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(e, "type", type);
+	if (strcmp(type, "file") == 0)
+		cJSON_AddNumberToObject(e, "size", NEW_DATASTORE_BYTES);
+	cJSON_AddStringToObject(e, "mtime", iso);
+	cJSON_AddItemToObject(files, path, e);
+}
+
+/* The agent builds a new store when it finds none. */
+static void
+agent_store(struct sim *s)
+{
+	char *root = system_root(s), *dir, *p, iso[32];
+	cJSON *files;
+
+	dir = xasprintf("%s\\SoftwareDistribution", root);
+	if (path_taken(s, dir))
+		goto out;
+	plat_utc_iso(iso);
+	files = sim_obj(s->doc, "files");
+	add_entry(files, dir, "dir", iso);
+	p = xasprintf("%s\\DataStore", dir);
+	add_entry(files, p, "dir", iso);
+	free(p);
+	p = xasprintf("%s\\DataStore\\DataStore.edb", dir);
+	add_entry(files, p, "file", iso);
+	free(p);
+	p = xasprintf("%s\\Download", dir);
+	add_entry(files, p, "dir", iso);
+	free(p);
+out:
+	free(dir);
+	free(root);
+}
+
+static char *
+hex_bytes(const unsigned char *b, size_t n)
+{
+	char *hex = xmalloc(2 * n + 1);
+
+	for (size_t i = 0; i < n; i++)
+		snprintf(hex + 2 * i, 3, "%02x", b[i]);
+	hex[2 * n] = '\0';
+	return hex;
+}
+
+/* The agent makes a new WSUS identity when it has none. */
+static void
+agent_client_id(struct sim *s)
+{
+	unsigned char r[16 + VALIDATION_BYTES];
+	mbedtls_entropy_context e;
+	cJSON *key = sim_reg_key(s, WU_KEY), *val;
+	char guid[37], *hex;
+	int rc;
+
+	if (sim_child(key, "SusClientId") != NULL)
+		return;
+	mbedtls_entropy_init(&e);
+	rc = mbedtls_entropy_func(&e, r, sizeof(r));
+	mbedtls_entropy_free(&e);
+	/* Without randomness the agent would not invent an id either. */
+	if (rc != 0)
+		return;
+	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40); /* version 4 */
+	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+	hex = hex_bytes(r, 16);
+	snprintf(guid, sizeof(guid), "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8,
+		 hex + 12, hex + 16, hex + 20);
+	free(hex);
+	if (key == NULL) {
+		key = cJSON_CreateObject();
+		cJSON_AddItemToObject(sim_obj(s->doc, "registry"), WU_KEY, key);
+	}
+	sim_set(key, "SusClientId", cJSON_CreateString(guid));
+	val = cJSON_CreateObject();
+	cJSON_AddStringToObject(val, "type", "REG_BINARY");
+	hex = hex_bytes(r + 16, VALIDATION_BYTES);
+	cJSON_AddStringToObject(val, "data", hex);
+	free(hex);
+	sim_set(key, "SusClientIdValidation", val);
+}
+
+/* wuauserv is up: what its agent does first (see host_sim.c). */
+static void
+agent_starts(struct sim *s)
+{
+	agent_store(s);
+	agent_client_id(s);
+}
+
 static hr_t
 start_service(struct sim *s, cJSON *svc, unsigned depth)
 {
@@ -400,6 +548,9 @@ start_service(struct sim *s, cJSON *svc, unsigned depth)
 	sim_set(svc, "exit_code", cJSON_CreateNumber(0));
 	set_enum(svc, "state", sim_svc_states,
 		 svc_hang(svc, "hang_start") ? SVC_START_PENDING : SVC_RUNNING);
+	if (!svc_hang(svc, "hang_start") &&
+	    strcasecmp(svc->string, "wuauserv") == 0)
+		agent_starts(s);
 	return HR_OK;
 }
 
@@ -473,6 +624,39 @@ out:
 
 /* ---- configuration ----------------------------------------------------- */
 
+/* fault.config_ops.FIELD: the change of that one field fails. */
+static hr_t
+op_fault(const cJSON *svc, const char *field)
+{
+	const cJSON *ops = sim_child(sim_child(svc, "fault"), "config_ops");
+
+	return hr_from_win32((uint32_t)sim_u64(ops, field, 0));
+}
+
+/* A ChangeServiceConfigW fails with the fault of the first field it
+ * sets that has one. */
+static hr_t
+change_fault(const cJSON *svc, const struct svc_config_change *c)
+{
+	const struct {
+		bool set;
+		const char *field;
+	} f[] = {
+	    {c->type >= 0, "type"},
+	    {c->start_type >= 0, "start_type"},
+	    {c->error_control >= 0, "error_control"},
+	    {c->binary_path != NULL, "binary_path"},
+	    {c->account != NULL, "account"},
+	    {c->dependencies != NULL, "dependencies"},
+	};
+	hr_t hr;
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (f[i].set && (hr = op_fault(svc, f[i].field)) != HR_OK)
+			return hr;
+	return HR_OK;
+}
+
 /* What ChangeServiceConfigW refuses before it changes anything. */
 static hr_t
 check_change(const cJSON *svc, const struct svc_config_change *c)
@@ -541,7 +725,8 @@ sim_service_change_config(struct host *h, const char *name,
 		hr = hr_from_win32(WIN32_INVALID_PARAMETER);
 		goto out;
 	}
-	if ((hr = check_change(svc, c)) != HR_OK)
+	if ((hr = change_fault(svc, c)) != HR_OK ||
+	    (hr = check_change(svc, c)) != HR_OK)
 		goto out;
 	apply_change(svc, c);
 	hr = sim_commit(s);
@@ -552,7 +737,8 @@ out:
 
 /*
  * One ChangeServiceConfig2W level: set svc.key to item, or refuse with
- * ERROR_INVALID_PARAMETER when item is NULL.
+ * ERROR_INVALID_PARAMETER when item is NULL. key is also the level's
+ * name in fault.config_ops.
  */
 static hr_t
 set_config2(struct host *h, const char *name, const char *key, cJSON *item)
@@ -561,7 +747,8 @@ set_config2(struct host *h, const char *name, const char *key, cJSON *item)
 	cJSON *svc;
 	hr_t hr;
 
-	if ((svc = enter(s, name, "config", &hr)) == NULL)
+	if ((svc = enter(s, name, "config", &hr)) == NULL ||
+	    (hr = op_fault(svc, key)) != HR_OK)
 		goto out;
 	if (item == NULL) {
 		hr = hr_from_win32(WIN32_INVALID_PARAMETER);

@@ -634,6 +634,7 @@ static const struct host_ops w32_ops = {
     .winhttp_proxy = w32_winhttp_proxy,
     .ie_proxy = w32_ie_proxy,
     .applied_gpos = w32_applied_gpos,
+    .wu_detect_now = w32_wu_detect_now,
     .bits_jobs = w32_bits_jobs,
     .events = w32_events,
     .http_probe = w32_http_probe,

@@ -4,7 +4,7 @@
  * host_win32.c       open/close, the ops table, the computer, services
  * host_win32_reg.c   the registry (64-bit view), the program runner and
  *                    the applied group policy (gpresult's report)
- * host_win32_misc.c  files, volumes, BITS jobs, events
+ * host_win32_misc.c  files, volumes, BITS jobs, DetectNow, events
  * probe_winhttp.c    the outbound HTTP probe and the proxy settings, on
  *                    WinHTTP
  * plat_win32.c       clocks, and the error and string helpers below
@@ -78,6 +78,7 @@ hr_t w32_file_read_text(struct host *h, const char *path, size_t max,
 hr_t w32_disk_free(struct host *h, const char *path, uint64_t *free_b,
 		   uint64_t *total_b);
 hr_t w32_bits_jobs(struct host *h, struct bits_jobs *out);
+hr_t w32_wu_detect_now(struct host *h);
 hr_t w32_events(struct host *h, const char *log, size_t max,
 		struct event_list *out);
 

@@ -1,6 +1,6 @@
 /*
- * host_win32_misc.c: files, volumes, BITS jobs and events of the Win32
- * host.
+ * host_win32_misc.c: files, volumes, BITS jobs, the update agent's
+ * DetectNow and events of the Win32 host.
  *
  * Paths go to the Win32 file APIs unchanged ('/' and '\' are both
  * separators there).
@@ -12,6 +12,7 @@
 #include <objbase.h>
 #include <sddl.h>
 #include <winevt.h>
+#include <wuapi.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -464,6 +465,45 @@ w32_bits_jobs(struct host *h, struct bits_jobs *out)
 		CoUninitialize();
 	if (FAILED(hr))
 		bits_jobs_clear(out);
+	return FAILED(hr) ? (hr_t)hr : HR_OK;
+}
+
+/* ---- Windows Update Agent ---------------------------------------------- */
+
+/*
+ * MinGW's libuuid has neither: wuapi.h's values ([MS-UAMG] 1.9,
+ * CLSID_AutomaticUpdates and IID_IAutomaticUpdates).
+ */
+static const CLSID clsid_automatic_updates = {
+    0xbfe18e9c,
+    0x6d87,
+    0x4450,
+    {0xb3, 0x7c, 0xe0, 0x2f, 0x0b, 0x37, 0x38, 0x03}};
+static const IID iid_automatic_updates = {
+    0x673425bf,
+    0xc082,
+    0x4c7c,
+    {0xbd, 0xfd, 0x56, 0x94, 0x64, 0xb8, 0xe0, 0xce}};
+
+/* COM on this thread as for the BITS jobs above. */
+hr_t
+w32_wu_detect_now(struct host *h)
+{
+	IAutomaticUpdates *au = NULL;
+	HRESULT init, hr;
+
+	(void)h;
+	init = CoInitializeEx(NULL, COINIT_MULTITHREADED);
+	if (FAILED(init) && init != RPC_E_CHANGED_MODE)
+		return (hr_t)init;
+	hr = CoCreateInstance(&clsid_automatic_updates, NULL, CLSCTX_ALL,
+			      &iid_automatic_updates, (void **)&au);
+	if (SUCCEEDED(hr)) {
+		hr = IAutomaticUpdates_DetectNow(au);
+		IAutomaticUpdates_Release(au);
+	}
+	if (SUCCEEDED(init))
+		CoUninitialize();
 	return FAILED(hr) ? (hr_t)hr : HR_OK;
 }
 

@@ -9,6 +9,10 @@ pkgs=(gcc make cmake pkg-config libc6-dev
 	openssl curl ca-certificates)
 if [ "${1:-}" = "--test" ]; then
 	pkgs+=(libcriterion-dev)
+	# A real forward proxy for the proxy and server tests.
+	pkgs+=(tinyproxy)
+	# A well-behaved WSUS-like server for the server check's tests.
+	pkgs+=(nginx)
 	# The spec linter comes from npm; Debian's nodejs/npm unless the
 	# machine already has a Node.js with npm (e.g. from another source).
 	command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)

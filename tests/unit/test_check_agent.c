@@ -228,6 +228,17 @@ fact(const struct check_result *r, const char *key)
 
 /* ---- descriptor and healthy -------------------------------------------- */
 
+/*
+ * server and proxy probe the real network, so their result depends on
+ * this machine's (the examples' WSUS server, wsus.corp.example, never
+ * resolves); test_check_server.c and test_check_proxy.c judge them.
+ */
+static bool
+is_network_check(const struct check *c)
+{
+	return strcmp(c->id, "server") == 0 || strcmp(c->id, "proxy") == 0;
+}
+
 Test(check_agent, descriptor)
 {
 	cr_assert_eq(check_find("agent"), &check_agent);
@@ -235,12 +246,17 @@ Test(check_agent, descriptor)
 	cr_assert_str_eq(check_agent.seed_section,
 			 "Issues with the WSUS agent service");
 	cr_assert_eq(check_agent.time_limit_ms, 5000);
-	/* The articles' order: right after wuauserv. */
+	/* The articles' order: right after wuauserv and the network checks
+	 * (server, proxy) that follow it. */
 	for (size_t i = 0; i < check_count; i++) {
+		size_t prev = i;
+
 		if (check_table[i] != &check_agent)
 			continue;
-		cr_assert_gt(i, 0);
-		cr_assert_str_eq(check_table[i - 1]->id, "wuauserv");
+		while (prev > 0 && is_network_check(check_table[prev - 1]))
+			prev--;
+		cr_assert_gt(prev, 0);
+		cr_assert_str_eq(check_table[prev - 1]->id, "wuauserv");
 		return;
 	}
 	cr_assert_fail("agent is not in check_table");
@@ -573,6 +589,8 @@ assert_report(const char *name, const char *failing)
 		bool mine =
 		    failing != NULL && strcmp(check_table[i]->id, failing) == 0;
 
+		if (is_network_check(check_table[i]))
+			continue;
 		check_run(check_table[i], &ctx, &r);
 		if (mine)
 			cr_assert_eq(r.status, ST_FAIL, "%s on %s: %s", r.id,

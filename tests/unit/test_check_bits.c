@@ -1804,6 +1804,17 @@ Test(check_bits, last_error_while_running_warns)
 
 /* ---- the report on the examples ------------------------------------------ */
 
+/*
+ * server and proxy probe the real network, so their result depends on
+ * this machine's (the examples' WSUS server, wsus.corp.example, never
+ * resolves); test_check_server.c and test_check_proxy.c judge them.
+ */
+static bool
+is_network_check(const struct check *c)
+{
+	return strcmp(c->id, "server") == 0 || strcmp(c->id, "proxy") == 0;
+}
+
 /* Every check on the example: only bits may be worse than a warning,
  * and bits has the status want. */
 static void
@@ -1814,6 +1825,8 @@ assert_report(const char *name, enum status want)
 	struct check_result r;
 
 	for (size_t i = 0; i < check_count; i++) {
+		if (is_network_check(check_table[i]))
+			continue;
 		check_run(check_table[i], &ctx, &r);
 		if (check_table[i] == &check_bits)
 			cr_assert_eq(r.status, want, "%s: bits is %s: %s", name,

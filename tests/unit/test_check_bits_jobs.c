@@ -796,6 +796,17 @@ static const struct {
     {"bits-jobs-error-event.json", ST_WARN},
 };
 
+/*
+ * server and proxy probe the real network, so their result depends on
+ * this machine's (the examples' WSUS server, wsus.corp.example, never
+ * resolves); test_check_server.c and test_check_proxy.c judge them.
+ */
+static bool
+is_network_check(const struct check *c)
+{
+	return strcmp(c->id, "server") == 0 || strcmp(c->id, "proxy") == 0;
+}
+
 /* Every check of the report on one example: bits-jobs is the one that
  * is not well, and nothing else fails. */
 static void
@@ -808,6 +819,8 @@ assert_report(const char *file, enum status want)
 		const struct check *chk = check_table[c];
 		struct check_result r;
 
+		if (is_network_check(chk))
+			continue;
 		run_check(chk, h, &r);
 		if (chk == &check_bits_jobs) {
 			seen = true;

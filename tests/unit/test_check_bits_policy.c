@@ -417,6 +417,17 @@ Test(check_bits_policy, unreadable_service_still_judges)
 	cJSON_Delete(doc);
 }
 
+/*
+ * server and proxy probe the real network, so their result depends on
+ * this machine's (the examples' WSUS server, wsus.corp.example, never
+ * resolves); test_check_server.c and test_check_proxy.c judge them.
+ */
+static bool
+is_network_check(const struct check *c)
+{
+	return strcmp(c->id, "server") == 0 || strcmp(c->id, "proxy") == 0;
+}
+
 Test(check_bits_policy, report_fails_nothing_else)
 {
 	struct host *h = open_example("bits-job-limits-inverted.json");
@@ -426,6 +437,8 @@ Test(check_bits_policy, report_fails_nothing_else)
 		const struct check *chk = check_table[c];
 		struct check_result r;
 
+		if (is_network_check(chk))
+			continue;
 		run_check(chk, h, &r);
 		if (chk == &check_bits_policy) {
 			seen = true;

@@ -475,6 +475,17 @@ Test(check_client_id, machine_guid_from_registry)
 
 /* ---- the report -------------------------------------------------------- */
 
+/*
+ * server and proxy probe the real network, so their result depends on
+ * this machine's (the examples' WSUS server, wsus.corp.example, never
+ * resolves); test_check_server.c and test_check_proxy.c judge them.
+ */
+static bool
+is_network_check(const struct check *c)
+{
+	return strcmp(c->id, "server") == 0 || strcmp(c->id, "proxy") == 0;
+}
+
 static void
 assert_report(const char *name, const char *failing)
 {
@@ -486,6 +497,8 @@ assert_report(const char *name, const char *failing)
 		bool mine =
 		    failing != NULL && strcmp(check_table[i]->id, failing) == 0;
 
+		if (is_network_check(check_table[i]))
+			continue;
 		check_run(check_table[i], &ctx, &r);
 		if (mine)
 			cr_assert_eq(r.status, ST_FAIL, "%s on %s: %s", r.id,

@@ -609,6 +609,17 @@ Test(check_policy, gpo_list_failure_is_a_note_not_a_failure)
 
 /* ---- the report -------------------------------------------------------- */
 
+/*
+ * server and proxy probe the real network, so their result depends on
+ * this machine's (the examples' WSUS server, wsus.corp.example, never
+ * resolves); test_check_server.c and test_check_proxy.c judge them.
+ */
+static bool
+is_network_check(const struct check *c)
+{
+	return strcmp(c->id, "server") == 0 || strcmp(c->id, "proxy") == 0;
+}
+
 /* Every check on one host: only `failing` may fail (or none). */
 static void
 assert_report(const char *name, const char *failing)
@@ -621,6 +632,8 @@ assert_report(const char *name, const char *failing)
 		bool mine =
 		    failing != NULL && strcmp(check_table[i]->id, failing) == 0;
 
+		if (is_network_check(check_table[i]))
+			continue;
 		check_run(check_table[i], &ctx, &r);
 		if (mine)
 			cr_assert_eq(r.status, ST_FAIL, "%s on %s: %s", r.id,

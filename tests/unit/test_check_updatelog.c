@@ -620,6 +620,17 @@ Test(check_updatelog, renders_json)
 
 /* ---- every check on the examples (what GET /report shows) ---------------- */
 
+/*
+ * server and proxy probe the real network, so their result depends on
+ * this machine's (the examples' WSUS server, wsus.corp.example, never
+ * resolves); test_check_server.c and test_check_proxy.c judge them.
+ */
+static bool
+is_network_check(const struct check *c)
+{
+	return strcmp(c->id, "server") == 0 || strcmp(c->id, "proxy") == 0;
+}
+
 static void
 assert_only_failing(const char *example, const char *id, enum status st)
 {
@@ -630,6 +641,8 @@ assert_only_failing(const char *example, const char *id, enum status st)
 	for (size_t i = 0; i < check_count; i++) {
 		struct check_result r;
 
+		if (is_network_check(check_table[i]))
+			continue;
 		check_run(check_table[i], &ctx, &r);
 		if (strcmp(check_table[i]->id, id) == 0) {
 			seen = true;

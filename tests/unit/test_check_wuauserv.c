@@ -551,6 +551,17 @@ Test(check_wuauserv, configuration_unreadable)
 
 /* ---- the report on the example ------------------------------------------- */
 
+/*
+ * server and proxy probe the real network, so their result depends on
+ * this machine's (the examples' WSUS server, wsus.corp.example, never
+ * resolves); test_check_server.c and test_check_proxy.c judge them.
+ */
+static bool
+is_network_check(const struct check *c)
+{
+	return strcmp(c->id, "server") == 0 || strcmp(c->id, "proxy") == 0;
+}
+
 Test(check_wuauserv, report_on_the_example)
 {
 	char *path = example_path("wuauserv-stopped-disabled.json");
@@ -558,6 +569,8 @@ Test(check_wuauserv, report_on_the_example)
 	struct check_result r;
 
 	for (size_t i = 0; i < check_count; i++) {
+		if (is_network_check(check_table[i]))
+			continue;
 		check_run(check_table[i], &ctx, &r);
 		if (check_table[i] == &check_wuauserv)
 			cr_assert_eq(r.status, ST_FAIL);

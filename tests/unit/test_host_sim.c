@@ -601,6 +601,48 @@ Test(sim, service_fault_start_stop_config)
 	host_close(h);
 }
 
+/* fault.config_ops fails one field, and only the call that sets it. */
+Test(sim, service_fault_config_ops)
+{
+	struct host *h = open_with(
+	    "\"services\":{\"S\":{\"fault\":{\"config_ops\":{\"account\":5,"
+	    "\"sid_type\":124,\"dependencies\":1051}}}}");
+	struct svc_config_change c = SVC_CONFIG_CHANGE_NONE;
+	struct strlist deps = {0};
+	struct svc_failure_actions fa = {0};
+
+	c.account = "NT AUTHORITY\\LocalService";
+	c.start_type = SVC_AUTO_START;
+	cr_assert_eq(h->ops->service_change_config(h, "S", &c), 0x80070005u);
+	/* Nothing of the failed call was applied. */
+	cr_assert_str_eq(snap_str(h, "S", "start_type"), "(absent)");
+	cr_assert_str_eq(snap_str(h, "S", "account"), "(absent)");
+	c.account = NULL;
+	cr_assert_eq(h->ops->service_change_config(h, "S", &c), HR_OK);
+	cr_assert_str_eq(snap_str(h, "S", "start_type"), "auto");
+	c.start_type = -1;
+	c.dependencies = &deps;
+	cr_assert_eq(h->ops->service_change_config(h, "S", &c), HR(1051));
+	cr_assert_eq(h->ops->service_set_sid_type(h, "S", SVC_SID_UNRESTRICTED),
+		     0x8007007Cu);
+	cr_assert_str_eq(snap_str(h, "S", "sid_type"), "(absent)");
+	cr_assert_eq(h->ops->service_set_delayed_auto(h, "S", true), HR_OK);
+	cr_assert_eq(h->ops->service_set_failure_actions(h, "S", &fa), HR_OK);
+	host_close(h);
+}
+
+/* fault.config wins over config_ops. */
+Test(sim, service_fault_config_wins_over_config_ops)
+{
+	struct host *h =
+	    open_with("\"services\":{\"S\":{\"fault\":{\"config\":1072,"
+		      "\"config_ops\":{\"sid_type\":124}}}}");
+
+	cr_assert_eq(h->ops->service_set_sid_type(h, "S", SVC_SID_NONE),
+		     HR(1072));
+	host_close(h);
+}
+
 Test(sim, service_and_global_delay)
 {
 	struct host *h = open_with("\"services\":{\"S\":{\"fault\":"
@@ -915,6 +957,25 @@ Test(sim, registry_faults)
 	cr_assert_eq(h->ops->reg_set(h, "HKLM\\K", "v", &v), HR(1021));
 	cr_assert_eq(h->ops->reg_delete_value(h, "HKLM\\K", "v"), HR(1021));
 	cr_assert_eq(h->ops->reg_delete_key(h, "HKLM\\K"), HR(1021));
+	host_close(h);
+}
+
+/* registry_write_keys: exactly that key (any spelling) refuses writes. */
+Test(sim, registry_write_keys_fault)
+{
+	struct host *h = open_with(
+	    "\"registry\":{\"HKLM\\\\K\":{\"v\":1},\"HKLM\\\\K\\\\Sub\":{}},"
+	    "\"fault\":{\"registry_write_keys\":{\"HKEY_LOCAL_MACHINE\\\\k\":"
+	    "5}}");
+	struct reg_value v = {.type = REGT_DWORD, .num = 2}, got = {0};
+
+	cr_assert_eq(h->ops->reg_set(h, "HKLM\\K", "v", &v), 0x80070005u);
+	cr_assert_eq(h->ops->reg_delete_value(h, "HKLM\\K", "v"), 0x80070005u);
+	cr_assert_eq(h->ops->reg_get(h, "HKLM\\K", "v", &got), HR_OK);
+	cr_assert_eq(got.num, 1);
+	cr_assert_eq(h->ops->reg_set(h, "HKLM\\K\\Sub", "v", &v), HR_OK);
+	cr_assert_eq(h->ops->reg_delete_key(h, "HKLM\\K\\Sub"), HR_OK);
+	cr_assert_eq(h->ops->reg_delete_key(h, "HKLM\\K"), 0x80070005u);
 	host_close(h);
 }
 
@@ -1445,6 +1506,17 @@ Test(sim, loader_errors_name_the_path)
 		     "{\"start\":70000}}}}",
 		     "services.BITS.fault.start: expected a Win32 error "
 		     "number (0 to 65535)");
+	expect_error("{" COMPUTER ",\"services\":{\"BITS\":{\"fault\":"
+		     "{\"config_ops\":{\"privileges\":124}}}}}",
+		     "services.BITS.fault.config_ops.privileges: unknown key");
+	expect_error("{" COMPUTER ",\"fault\":{\"registry_write_keys\":"
+		     "{\"HKXY\\\\A\":5}}}",
+		     "fault.registry_write_keys.HKXY\\A: a key starts with "
+		     "HKLM, HKCU, HKCR, HKU or HKCC (or their HKEY_ names)");
+	expect_error("{" COMPUTER ",\"fault\":{\"registry_write_keys\":"
+		     "{\"HKLM\\\\A\":\"x\"}}}",
+		     "fault.registry_write_keys.HKLM\\A: expected a Win32 "
+		     "error number (0 to 65535)");
 	expect_error("{" COMPUTER ",\"services\":{\"BITS\":{},\"bits\":{}}}",
 		     "services.bits: the same name as \"BITS\" (names are "
 		     "case-insensitive)");

@@ -105,8 +105,6 @@ Test(runner, report_on_a_slow_host_costs_the_slowest_check)
 	run_checks(&ctx, check_table, check_count, r);
 	took = plat_now_ms() - t0;
 	for (size_t i = 0; i < check_count; i++) {
-		cr_expect_neq(r[i].status, ST_PASS,
-			      "%s passed on an empty host", r[i].id);
 		cr_expect_geq(r[i].duration_ms, 400, "%s made no host call",
 			      r[i].id);
 		sum += r[i].duration_ms;

@@ -403,6 +403,20 @@ static const struct want wants[] = {
     {"wuauserv", "wuauserv.start_type", "pass", NULL, NULL},
     {"wuauserv", "wuauserv.last_error", "pass", NULL, NULL},
     {"wuauserv", "wuauserv.can_start", "pass", NULL, NULL},
+    /* No WSUS policy in a new prefix: nothing to probe. */
+    {"server", "server.url", "fail", "0x80244011", NULL},
+    {"server", "server.resolve", "skip", NULL, NULL},
+    {"server", "server.connect", "skip", NULL, NULL},
+    {"server", "server.tls", "skip", NULL, NULL},
+    {"server", "server.iuident", "skip", NULL, NULL},
+    {"server", "server.content_length", "skip", NULL, NULL},
+    {"server", "server.range", "skip", NULL, NULL},
+    /* Wine's WinHTTP has no machine proxy and the user's is direct. */
+    {"proxy", "proxy.winhttp", "skip", NULL, NULL},
+    {"proxy", "proxy.syntax", "skip", NULL, NULL},
+    {"proxy", "proxy.resolve", "skip", NULL, NULL},
+    {"proxy", "proxy.reachable", "skip", NULL, NULL},
+    {"proxy", "proxy.mismatch", "pass", NULL, NULL},
     /* Wine's wuaueng.dll has an old version resource. */
     {"agent", "agent.version", "fail", NULL, NULL},
     /* No SoftwareDistribution in a new prefix. */
@@ -425,8 +439,9 @@ static const struct {
 	const char *id, *status;
 } check_wants[] = {
     {"policy", "fail"},	     {"bits", "warn"},	    {"bits-jobs", "error"},
-    {"bits-policy", "pass"}, {"wuauserv", "warn"},  {"agent", "fail"},
-    {"store", "error"},	     {"client-id", "fail"}, {"updatelog", "skip"},
+    {"bits-policy", "pass"}, {"wuauserv", "warn"},  {"server", "fail"},
+    {"proxy", "pass"},	     {"agent", "fail"},	    {"store", "error"},
+    {"client-id", "fail"},   {"updatelog", "skip"},
 };
 
 #define N_CHECK_WANTS (sizeof(check_wants) / sizeof(check_wants[0]))
