@@ -264,7 +264,7 @@ audit_action(const struct api_ctx *ctx, const struct api_request *req,
 	     const char *caller, const cJSON *result)
 {
 	cJSON *rec = cJSON_CreateObject();
-	const char *keys[] = {"status", "changes", "backup"};
+	const char *keys[] = {"status", "changes", "backup", "detail"};
 
 	cJSON_AddStringToObject(rec, "caller", caller);
 	cJSON_AddStringToObject(rec, "source", req->peer ? req->peer : "");
@@ -273,12 +273,36 @@ audit_action(const struct api_ctx *ctx, const struct api_request *req,
 	cJSON_AddBoolToObject(
 	    rec, "dry_run",
 	    cJSON_IsTrue(cJSON_GetObjectItem(result, "dry_run")));
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		cJSON_AddItemToObject(
-		    rec, keys[i],
-		    cJSON_Duplicate(cJSON_GetObjectItem(result, keys[i]), 1));
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const cJSON *v = cJSON_GetObjectItem(result, keys[i]);
+
+		if (v != NULL)
+			cJSON_AddItemToObject(rec, keys[i],
+					      cJSON_Duplicate(v, 1));
+	}
 	audit_write(ctx->audit, rec);
 	cJSON_Delete(rec);
+}
+
+/* A refused call is audited too: someone tried to act on this machine. */
+static void
+audit_refused(const struct api_ctx *ctx, const struct api_request *req,
+	      const char *caller, const struct action *a, bool dry,
+	      const char *target, const char *holder)
+{
+	cJSON *r = cJSON_CreateObject();
+	char *why =
+	    xasprintf("refused: target %s is held by %s", target, holder);
+
+	cJSON_AddStringToObject(r, "id", a->id);
+	cJSON_AddBoolToObject(r, "dry_run", dry);
+	cJSON_AddStringToObject(r, "status", "refused");
+	cJSON_AddArrayToObject(r, "changes");
+	cJSON_AddNullToObject(r, "backup");
+	cJSON_AddStringToObject(r, "detail", why);
+	audit_action(ctx, req, caller, r);
+	cJSON_Delete(r);
+	free(why);
 }
 
 static void
@@ -328,6 +352,8 @@ h_action(const struct api_ctx *ctx, const struct api_request *req,
 		return;
 	if (!action_lock_try(ctx->locks, a, target, sizeof(target), holder,
 			     sizeof(holder))) {
+		audit_refused(ctx, req, res->identity, a, actx.dry_run, target,
+			      holder);
 		conflict(res, target, holder);
 		return;
 	}
