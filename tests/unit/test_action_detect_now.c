@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "checks/detect.h"
+#include "fixture.h"
 #include "checks/registry.h"
 #include "checks/result.h"
 #include "common/xalloc.h"
@@ -28,63 +29,6 @@ static const struct check_settings settings = {
     .service_wait_ms = 300,
     .agent_min_version = NULL,
 };
-
-static cJSON *
-load_example(const char *name)
-{
-	const char *dir = getenv("WSUSDIAG_SOURCE_DIR");
-	char *path, *text;
-	FILE *fp;
-	cJSON *doc;
-	long len;
-
-	cr_assert_not_null(dir, "WSUSDIAG_SOURCE_DIR is not set (run ctest)");
-	path = xasprintf("%s/examples/hosts/%s", dir, name);
-	fp = fopen(path, "rb");
-	cr_assert_not_null(fp, "open %s", path);
-	fseek(fp, 0, SEEK_END);
-	len = ftell(fp);
-	rewind(fp);
-	text = xmalloc((size_t)len + 1);
-	cr_assert_eq(fread(text, 1, (size_t)len, fp), (size_t)len);
-	text[len] = '\0';
-	fclose(fp);
-	doc = cJSON_Parse(text);
-	cr_assert_not_null(doc, "parse %s", path);
-	free(text);
-	free(path);
-	return doc;
-}
-
-/* A private copy of the host in a temporary file; writeback off. */
-static struct host *
-open_doc(const cJSON *doc)
-{
-	char path[] = "/tmp/wsd-test-detect-XXXXXX";
-	char err[256] = "";
-	char *text = cJSON_Print(doc);
-	int fd = mkstemp(path);
-	struct host *h;
-
-	cr_assert_geq(fd, 0);
-	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	h = host_sim_open(path, false, err, sizeof(err));
-	cr_assert_not_null(h, "host_sim_open: %s", err);
-	unlink(path);
-	free(text);
-	return h;
-}
-
-static struct host *
-open_example(const char *name)
-{
-	cJSON *doc = load_example(name);
-	struct host *h = open_doc(doc);
-
-	cJSON_Delete(doc);
-	return h;
-}
 
 /* The API's answer fixed in the document: "wua": {"detect_now": hr}. */
 static void
@@ -103,13 +47,6 @@ program(cJSON *doc, const char *name)
 
 	cr_assert_not_null(p, "no programs.%s", name);
 	return p;
-}
-
-static void
-set_num(cJSON *obj, const char *key, double v)
-{
-	cJSON_DeleteItemFromObject(obj, key);
-	cJSON_AddNumberToObject(obj, key, v);
 }
 
 static void
@@ -148,83 +85,15 @@ check_status(struct host *h, const char *id)
 static enum svc_state
 wuauserv_state(struct host *h)
 {
-	struct svc_status st = {0};
-
-	cr_assert_eq(h->ops->service_status(h, "wuauserv", &st), HR_OK);
-	return st.state;
+	return fx_service_state(h, "wuauserv");
 }
 
 static void
 assert_step(const struct action_result *a, size_t i, const char *name,
 	    enum step_status want, hr_t error)
 {
-	cr_assert_lt(i, a->n_steps, "only %zu steps", a->n_steps);
-	cr_assert_str_eq(a->steps[i].name, name);
-	cr_assert_eq(a->steps[i].status, want, "step \"%s\" is %s: %s", name,
-		     step_status_name(a->steps[i].status),
-		     a->steps[i].detail ? a->steps[i].detail : "");
-	cr_assert_eq(a->steps[i].error, error, "step \"%s\": 0x%08X", name,
-		     a->steps[i].error);
+	fx_assert_step(a, i, name, want, error);
 	cr_assert_not_null(a->steps[i].detail);
-}
-
-static void
-assert_detail_has(const struct action_result *a, size_t i, const char *what)
-{
-	cr_assert_not_null(strstr(a->steps[i].detail, what),
-			   "step %zu detail \"%s\" lacks \"%s\"", i,
-			   a->steps[i].detail, what);
-}
-
-/* program_log as "api" names and argv lines, "|"-separated. */
-static char *
-log_of(struct host *h)
-{
-	cJSON *snap = host_sim_snapshot(h), *e, *v;
-	char *s = xstrdup(""), *next;
-
-	cJSON_ArrayForEach(e, cJSON_GetObjectItem(snap, "program_log"))
-	{
-		char *line = xstrdup("");
-
-		if ((v = cJSON_GetObjectItem(e, "api")) != NULL) {
-			free(line);
-			line = xstrdup(v->valuestring);
-		}
-		cJSON_ArrayForEach(v, cJSON_GetObjectItem(e, "argv"))
-		{
-			next = xasprintf("%s%s%s", line, *line ? " " : "",
-					 v->valuestring);
-			free(line);
-			line = next;
-		}
-		next = xasprintf("%s%s%s", s, *s ? "|" : "", line);
-		free(s);
-		free(line);
-		s = next;
-	}
-	cJSON_Delete(snap);
-	return s;
-}
-
-static void
-assert_log(struct host *h, const char *want)
-{
-	char *got = log_of(h);
-
-	cr_assert_str_eq(got, want);
-	free(got);
-}
-
-/* The host without its program log: what an action may not change. */
-static cJSON *
-state_of(struct host *h)
-{
-	cJSON *snap = host_sim_snapshot(h);
-
-	cr_assert_not_null(snap);
-	cJSON_DeleteItemFromObject(snap, "program_log");
-	return snap;
 }
 
 static void
@@ -266,7 +135,7 @@ Test(detect_now, descriptor)
 /* The broken host: wuauserv stopped; COM activation starts it. */
 Test(detect_now, stopped_agent_is_started_and_detects)
 {
-	struct host *h = open_example("wuauserv-stopped.json");
+	struct host *h = fx_open_example("wuauserv-stopped.json");
 	struct action_result a;
 
 	cr_assert_eq(check_status(h, "wuauserv"), ST_WARN);
@@ -275,15 +144,15 @@ Test(detect_now, stopped_agent_is_started_and_detects)
 	cr_assert_eq(a.status, ACT_OK);
 	cr_assert_eq(a.n_steps, 1);
 	assert_step(&a, 0, API, STEP_OK, HR_OK);
-	assert_detail_has(&a, 0, "accepted");
+	fx_assert_detail_has(&a, 0, "accepted");
 	/* detect-now asks for re-authorization; the API has none. */
-	assert_detail_has(&a, 0, "the API has no re-authorization");
+	fx_assert_detail_has(&a, 0, "the API has no re-authorization");
 	cr_assert_eq(a.n_changes, 1);
 	cr_assert_str_eq(a.changes[0].what, CHANGE_WHAT);
 	cr_assert_null(a.changes[0].before);
 	cr_assert_str_eq(a.changes[0].after,
 			 "requested with " API " (0x00000000)");
-	assert_log(h, API);
+	fx_assert_program_log(h, API);
 	cr_assert_eq(wuauserv_state(h), SVC_RUNNING);
 	cr_assert_eq(check_status(h, "wuauserv"), ST_PASS);
 	assert_no_undo(&a);
@@ -293,7 +162,7 @@ Test(detect_now, stopped_agent_is_started_and_detects)
 
 Test(detect_now, dry_run_changes_nothing_windows10)
 {
-	struct host *h = open_example("wuauserv-stopped.json");
+	struct host *h = fx_open_example("wuauserv-stopped.json");
 	struct action_result a;
 	cJSON *before, *after;
 
@@ -322,13 +191,13 @@ Test(detect_now, dry_run_changes_nothing_windows10)
 
 Test(detect_now, dry_run_changes_nothing_windows7)
 {
-	cJSON *doc = load_example("agent-old.json");
+	cJSON *doc = fx_load_example("agent-old.json");
 	struct host *h;
 	struct action_result a;
 	cJSON *before, *after;
 
 	set_wua(doc, "0x80040154");
-	h = open_doc(doc);
+	h = fx_open_doc(doc);
 	before = host_sim_snapshot(h);
 	run_action(h, true, &a);
 	after = host_sim_snapshot(h);
@@ -337,10 +206,10 @@ Test(detect_now, dry_run_changes_nothing_windows7)
 	cr_assert_eq(a.status, ACT_PLANNED);
 	cr_assert_eq(a.n_steps, 1);
 	assert_step(&a, 0, API, STEP_PLANNED, HR_OK);
-	assert_detail_has(&a, 0,
-			  "Windows 6.1.7601 would run wuauclt "
-			  "/resetauthorization /detectnow, then wuauclt "
-			  "/reportnow instead");
+	fx_assert_detail_has(&a, 0,
+			     "Windows 6.1.7601 would run wuauclt "
+			     "/resetauthorization /detectnow, then wuauclt "
+			     "/reportnow instead");
 	cJSON_Delete(before);
 	cJSON_Delete(after);
 	action_result_clear(&a);
@@ -351,27 +220,27 @@ Test(detect_now, dry_run_changes_nothing_windows7)
 /* Windows 10 without the COM class: UsoClient StartScan. */
 Test(detect_now, class_not_registered_falls_back_to_usoclient)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	struct host *h;
 	struct action_result a;
 	cJSON *before, *after;
 
 	set_wua(doc, "0x80040154");
-	h = open_doc(doc);
-	before = state_of(h);
+	h = fx_open_doc(doc);
+	before = fx_snapshot_no_log(h);
 	run_action(h, false, &a);
 	cr_assert_eq(a.status, ACT_OK);
 	cr_assert_eq(a.n_steps, 2);
 	assert_step(&a, 0, API, STEP_SKIPPED, 0x80040154u);
-	assert_detail_has(&a, 0, "answered 0x80040154");
+	fx_assert_detail_has(&a, 0, "answered 0x80040154");
 	assert_step(&a, 1, "UsoClient StartScan", STEP_OK, HR_OK);
-	assert_detail_has(&a, 1, "exited with code 0");
+	fx_assert_detail_has(&a, 1, "exited with code 0");
 	cr_assert_eq(a.n_changes, 1);
 	cr_assert_str_eq(a.changes[0].after,
 			 "requested with UsoClient StartScan (Windows "
 			 "10.0.19045; " API " failed with 0x80040154)");
-	assert_log(h, API "|UsoClient StartScan");
-	after = state_of(h);
+	fx_assert_program_log(h, API "|UsoClient StartScan");
+	after = fx_snapshot_no_log(h);
 	cr_assert(cJSON_Compare(before, after, 1));
 	cr_assert_eq(check_status(h, "wuauserv"), ST_PASS);
 	cJSON_Delete(before);
@@ -384,12 +253,12 @@ Test(detect_now, class_not_registered_falls_back_to_usoclient)
 /* Wine 8's wuapi answers DetectNow with E_NOTIMPL. */
 Test(detect_now, not_implemented_falls_back)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	struct host *h;
 	struct action_result a;
 
 	set_wua(doc, "0x80004001");
-	h = open_doc(doc);
+	h = fx_open_doc(doc);
 	run_action(h, false, &a);
 	cr_assert_eq(a.status, ACT_OK);
 	assert_step(&a, 0, API, STEP_SKIPPED, 0x80004001u);
@@ -402,12 +271,12 @@ Test(detect_now, not_implemented_falls_back)
 /* Windows 7: the articles' two wuauclt commands. */
 Test(detect_now, windows7_uses_wuauclt)
 {
-	cJSON *doc = load_example("agent-old.json");
+	cJSON *doc = fx_load_example("agent-old.json");
 	struct host *h;
 	struct action_result a;
 
 	set_wua(doc, "0x80040154");
-	h = open_doc(doc);
+	h = fx_open_doc(doc);
 	run_action(h, false, &a);
 	cr_assert_eq(a.status, ACT_OK);
 	cr_assert_eq(a.n_steps, 3);
@@ -419,8 +288,9 @@ Test(detect_now, windows7_uses_wuauclt)
 			 "requested with wuauclt /resetauthorization "
 			 "/detectnow (Windows 6.1.7601; " API
 			 " failed with 0x80040154)");
-	assert_log(h, API "|wuauclt /resetauthorization /detectnow|wuauclt "
-			  "/reportnow");
+	fx_assert_program_log(h, API
+			      "|wuauclt /resetauthorization /detectnow|wuauclt "
+			      "/reportnow");
 	action_result_clear(&a);
 	host_close(h);
 	cJSON_Delete(doc);
@@ -429,17 +299,17 @@ Test(detect_now, windows7_uses_wuauclt)
 /* The helper as reset-store calls it without re-authorization. */
 Test(detect_now, steps_without_reset_authorization)
 {
-	cJSON *doc = load_example("agent-old.json");
+	cJSON *doc = fx_load_example("agent-old.json");
 	struct host *h;
 	struct action_result a;
 
 	set_wua(doc, "0x80040154");
-	h = open_doc(doc);
+	h = fx_open_doc(doc);
 	cr_assert_eq(run_steps(h, false, &a), HR_OK);
 	cr_assert_eq(a.n_steps, 3);
 	assert_step(&a, 1, "wuauclt /detectnow", STEP_OK, HR_OK);
 	assert_step(&a, 2, "wuauclt /reportnow", STEP_OK, HR_OK);
-	assert_log(h, API "|wuauclt /detectnow|wuauclt /reportnow");
+	fx_assert_program_log(h, API "|wuauclt /detectnow|wuauclt /reportnow");
 	/* The caller decides the action's status. */
 	cr_assert_eq(a.status, ACT_OK);
 	action_result_clear(&a);
@@ -449,7 +319,7 @@ Test(detect_now, steps_without_reset_authorization)
 
 Test(detect_now, steps_api_success_without_reset_authorization)
 {
-	struct host *h = open_example("healthy.json");
+	struct host *h = fx_open_example("healthy.json");
 	struct action_result a;
 
 	cr_assert_eq(run_steps(h, false, &a), HR_OK);
@@ -465,20 +335,20 @@ Test(detect_now, steps_api_success_without_reset_authorization)
 /* Step 1, the API: a disabled wuauserv is not worked around. */
 Test(detect_now, disabled_agent_fails_without_fallback)
 {
-	struct host *h = open_example("wuauserv-stopped-disabled.json");
+	struct host *h = fx_open_example("wuauserv-stopped-disabled.json");
 	struct action_result a;
 	cJSON *before, *after;
 
 	cr_assert_eq(check_status(h, "wuauserv"), ST_FAIL);
-	before = state_of(h);
+	before = fx_snapshot_no_log(h);
 	run_action(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 1);
 	assert_step(&a, 0, API, STEP_FAILED, 0x80070422u);
-	assert_detail_has(&a, 0, "disabled");
+	fx_assert_detail_has(&a, 0, "disabled");
 	cr_assert_eq(a.n_changes, 0);
-	assert_log(h, API);
-	after = state_of(h);
+	fx_assert_program_log(h, API);
+	after = fx_snapshot_no_log(h);
 	cr_assert(cJSON_Compare(before, after, 1));
 	cr_assert_eq(check_status(h, "wuauserv"), ST_FAIL);
 	assert_no_undo(&a);
@@ -490,19 +360,19 @@ Test(detect_now, disabled_agent_fails_without_fallback)
 
 Test(detect_now, missing_agent_fails_without_fallback)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	struct host *h;
 	struct action_result a;
 
 	cJSON_DeleteItemFromObject(cJSON_GetObjectItem(doc, "services"),
 				   "wuauserv");
-	h = open_doc(doc);
+	h = fx_open_doc(doc);
 	run_action(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 1);
 	assert_step(&a, 0, API, STEP_FAILED, 0x80070424u);
-	assert_detail_has(&a, 0, "missing");
-	assert_log(h, API);
+	fx_assert_detail_has(&a, 0, "missing");
+	fx_assert_program_log(h, API);
 	action_result_clear(&a);
 	host_close(h);
 	cJSON_Delete(doc);
@@ -511,14 +381,14 @@ Test(detect_now, missing_agent_fails_without_fallback)
 /* Step 2 (Windows 10): UsoClient is missing. */
 Test(detect_now, usoclient_missing)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	struct host *h;
 	struct action_result a;
 
 	set_wua(doc, "0x80040154");
 	cJSON_DeleteItemFromObject(cJSON_GetObjectItem(doc, "programs"),
 				   "UsoClient.exe");
-	h = open_doc(doc);
+	h = fx_open_doc(doc);
 	run_action(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 2);
@@ -536,17 +406,17 @@ Test(detect_now, usoclient_missing)
 /* Step 2 (Windows 10): UsoClient exits non-zero: E_FAIL, code in detail. */
 Test(detect_now, usoclient_exit_code)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	struct host *h;
 	struct action_result a;
 	cJSON *p;
 
 	set_wua(doc, "0x80040154");
 	p = program(doc, "UsoClient.exe");
-	set_num(p, "exit_code", 2147942405.0); /* 0x80070005 */
+	fx_set_num(p, "exit_code", 2147942405.0); /* 0x80070005 */
 	cJSON_DeleteItemFromObject(p, "output");
 	cJSON_AddStringToObject(p, "output", "\r\nAccess is denied.\r\n");
-	h = open_doc(doc);
+	h = fx_open_doc(doc);
 	run_action(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	assert_step(&a, 1, "UsoClient StartScan", STEP_FAILED, 0x80004005u);
@@ -561,24 +431,24 @@ Test(detect_now, usoclient_exit_code)
 /* Step 2 (Windows 7): wuauclt /detectnow fails; /reportnow is not run. */
 Test(detect_now, wuauclt_detect_fails)
 {
-	cJSON *doc = load_example("agent-old.json");
+	cJSON *doc = fx_load_example("agent-old.json");
 	struct host *h;
 	struct action_result a;
 
 	set_wua(doc, "0x80040154");
-	set_num(program(doc, "wuauclt.exe"), "exit_code", 1);
-	h = open_doc(doc);
+	fx_set_num(program(doc, "wuauclt.exe"), "exit_code", 1);
+	h = fx_open_doc(doc);
 	run_action(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 3);
 	assert_step(&a, 1, "wuauclt /resetauthorization /detectnow",
 		    STEP_FAILED, 0x80004005u);
-	assert_detail_has(&a, 1, "exited with code 1 (0x1)");
+	fx_assert_detail_has(&a, 1, "exited with code 1 (0x1)");
 	assert_step(&a, 2, "wuauclt /reportnow", STEP_SKIPPED, HR_OK);
 	cr_assert_str_eq(a.steps[2].detail,
 			 "not run: \"wuauclt /resetauthorization /detectnow\" "
 			 "failed");
-	assert_log(h, API "|wuauclt /resetauthorization /detectnow");
+	fx_assert_program_log(h, API "|wuauclt /resetauthorization /detectnow");
 	cr_assert_eq(a.n_changes, 0);
 	action_result_clear(&a);
 	host_close(h);
@@ -628,12 +498,12 @@ w_computer(struct host *h, struct computer_info *out)
 
 Test(detect_now, wuauclt_report_fails)
 {
-	cJSON *doc = load_example("agent-old.json");
+	cJSON *doc = fx_load_example("agent-old.json");
 	struct wrap w = {.fail_arg = "/reportnow", .hr = 0x80070005u};
 	struct action_result a;
 
 	set_wua(doc, "0x80040154");
-	w.inner = open_doc(doc);
+	w.inner = fx_open_doc(doc);
 	w.ops = *w.inner->ops;
 	w.ops.run_program = w_run_program;
 	w.ops.wu_detect_now = w_wu_detect_now;
@@ -649,7 +519,8 @@ Test(detect_now, wuauclt_report_fails)
 	cr_assert_str_eq(a.steps[2].detail,
 			 "could not run wuauclt /reportnow (0x80070005)");
 	cr_assert_eq(a.n_changes, 0);
-	assert_log(w.inner, API "|wuauclt /resetauthorization /detectnow");
+	fx_assert_program_log(w.inner,
+			      API "|wuauclt /resetauthorization /detectnow");
 	assert_no_undo(&a);
 	action_result_clear(&a);
 	host_close(w.inner);
@@ -659,13 +530,13 @@ Test(detect_now, wuauclt_report_fails)
 /* Every program run refused (fault.programs): the fallback's error. */
 Test(detect_now, programs_fault)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	struct host *h;
 	struct action_result a;
 
 	set_wua(doc, "0x80040154");
-	set_num(cJSON_AddObjectToObject(doc, "fault"), "programs", 5);
-	h = open_doc(doc);
+	fx_set_num(cJSON_AddObjectToObject(doc, "fault"), "programs", 5);
+	h = fx_open_doc(doc);
 	run_action(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	assert_step(&a, 1, "UsoClient StartScan", STEP_FAILED, 0x80070005u);
@@ -677,7 +548,7 @@ Test(detect_now, programs_fault)
 /* The fallback needs the version; an unreadable one is its own step. */
 Test(detect_now, unreadable_version)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	struct host *h;
 	struct action_result a;
 	cJSON *c;
@@ -686,14 +557,14 @@ Test(detect_now, unreadable_version)
 	c = cJSON_GetObjectItem(doc, "computer");
 	cJSON_DeleteItemFromObject(c, "os_version");
 	cJSON_AddStringToObject(c, "os_version", "unknown");
-	h = open_doc(doc);
+	h = fx_open_doc(doc);
 	run_action(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 2);
 	assert_step(&a, 1, "read the Windows version", STEP_FAILED,
 		    0x8007000Du);
-	assert_detail_has(&a, 1, "got unknown");
-	assert_log(h, API);
+	fx_assert_detail_has(&a, 1, "got unknown");
+	fx_assert_program_log(h, API);
 	action_result_clear(&a);
 	host_close(h);
 	cJSON_Delete(doc);
@@ -702,7 +573,7 @@ Test(detect_now, unreadable_version)
 /* COM cannot start wuauserv: the API's error, then the fallback. */
 Test(detect_now, agent_start_fails_then_fallback)
 {
-	cJSON *doc = load_example("wuauserv-stopped.json");
+	cJSON *doc = fx_load_example("wuauserv-stopped.json");
 	cJSON *svc, *fault;
 	struct host *h;
 	struct action_result a;
@@ -711,7 +582,7 @@ Test(detect_now, agent_start_fails_then_fallback)
 				  "wuauserv");
 	fault = cJSON_AddObjectToObject(svc, "fault");
 	cJSON_AddNumberToObject(fault, "start", 1053);
-	h = open_doc(doc);
+	h = fx_open_doc(doc);
 	run_action(h, false, &a);
 	assert_step(&a, 0, API, STEP_SKIPPED, 0x8007041Du);
 	assert_step(&a, 1, "UsoClient StartScan", STEP_OK, HR_OK);
@@ -726,14 +597,14 @@ Test(detect_now, agent_start_fails_then_fallback)
 
 Test(detect_now, run_program_timeout)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	const char *const argv[] = {"UsoClient", "StartScan", NULL};
 	struct host *h;
 	struct action_result a;
 	struct step *s;
 
 	cJSON_AddTrueToObject(program(doc, "UsoClient.exe"), "hang");
-	h = open_doc(doc);
+	h = fx_open_doc(doc);
 	action_result_init(&a, "test", false);
 	s = action_add_step(&a, "x");
 	cr_assert_eq(step_run_program(h, s, argv, 50), 0x800705B4u);
@@ -746,7 +617,7 @@ Test(detect_now, run_program_timeout)
 
 Test(detect_now, run_program_output_is_trimmed)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	const char *const argv[] = {"UsoClient", "StartScan", NULL};
 	struct host *h;
 	struct action_result a;
@@ -760,7 +631,7 @@ Test(detect_now, run_program_output_is_trimmed)
 	p = program(doc, "UsoClient.exe");
 	cJSON_DeleteItemFromObject(p, "output");
 	cJSON_AddStringToObject(p, "output", big);
-	h = open_doc(doc);
+	h = fx_open_doc(doc);
 	action_result_init(&a, "test", false);
 	s = action_add_step(&a, "x");
 	cr_assert_eq(step_run_program(h, s, argv, 5000), HR_OK);
@@ -793,7 +664,7 @@ parses(const cJSON *doc, char *err, size_t errlen)
 
 Test(detect_now, sim_rejects_a_bad_wua)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	cJSON *wua = cJSON_AddObjectToObject(doc, "wua");
 	char err[256] = "";
 
@@ -811,7 +682,7 @@ Test(detect_now, sim_rejects_a_bad_wua)
  * as writeback needs. */
 Test(detect_now, sim_log_reloads)
 {
-	struct host *h = open_example("healthy.json");
+	struct host *h = fx_open_example("healthy.json");
 	cJSON *snap, *e;
 	char err[256] = "";
 
@@ -829,11 +700,11 @@ Test(detect_now, sim_log_reloads)
 /* "detect_now": 0 is the default behaviour, not a fixed success. */
 Test(detect_now, sim_zero_answer_still_needs_the_service)
 {
-	cJSON *doc = load_example("wuauserv-stopped-disabled.json");
+	cJSON *doc = fx_load_example("wuauserv-stopped-disabled.json");
 	struct host *h;
 
 	set_wua(doc, "0x0");
-	h = open_doc(doc);
+	h = fx_open_doc(doc);
 	cr_assert_eq(h->ops->wu_detect_now(h), 0x80070422u);
 	host_close(h);
 	cJSON_Delete(doc);

@@ -15,6 +15,7 @@
 #include <cjson/cJSON.h>
 
 #include "checks/detect.h"
+#include "fixture.h"
 #include "checks/registry.h"
 #include "checks/result.h"
 #include "common/xalloc.h"
@@ -29,63 +30,6 @@ static const struct check_settings settings = {
     .service_wait_ms = 300,
     .agent_min_version = NULL,
 };
-
-static cJSON *
-load_example(const char *name)
-{
-	const char *dir = getenv("WSUSDIAG_SOURCE_DIR");
-	char *path, *text;
-	FILE *fp;
-	cJSON *doc;
-	long len;
-
-	cr_assert_not_null(dir, "WSUSDIAG_SOURCE_DIR is not set (run ctest)");
-	path = xasprintf("%s/examples/hosts/%s", dir, name);
-	fp = fopen(path, "rb");
-	cr_assert_not_null(fp, "open %s", path);
-	fseek(fp, 0, SEEK_END);
-	len = ftell(fp);
-	rewind(fp);
-	text = xmalloc((size_t)len + 1);
-	cr_assert_eq(fread(text, 1, (size_t)len, fp), (size_t)len);
-	text[len] = '\0';
-	fclose(fp);
-	doc = cJSON_Parse(text);
-	cr_assert_not_null(doc, "parse %s", path);
-	free(text);
-	free(path);
-	return doc;
-}
-
-/* A private copy of the host in a temporary file; writeback off. */
-static struct host *
-open_doc(const cJSON *doc)
-{
-	char path[] = "/tmp/wsd-test-gpupdate-XXXXXX";
-	char err[256] = "";
-	char *text = cJSON_Print(doc);
-	int fd = mkstemp(path);
-	struct host *h;
-
-	cr_assert_geq(fd, 0);
-	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	h = host_sim_open(path, false, err, sizeof(err));
-	cr_assert_not_null(h, "host_sim_open: %s", err);
-	unlink(path);
-	free(text);
-	return h;
-}
-
-static struct host *
-open_example(const char *name)
-{
-	cJSON *doc = load_example(name);
-	struct host *h = open_doc(doc);
-
-	cJSON_Delete(doc);
-	return h;
-}
 
 static cJSON *
 gpupdate_of(cJSON *doc)
@@ -124,61 +68,10 @@ static void
 assert_step(const struct action_result *a, enum step_status want, hr_t error)
 {
 	cr_assert_eq(a->n_steps, 1);
-	cr_assert_str_eq(a->steps[0].name, STEP);
-	cr_assert_eq(a->steps[0].status, want, "step is %s: %s",
-		     step_status_name(a->steps[0].status),
-		     a->steps[0].detail ? a->steps[0].detail : "");
-	cr_assert_eq(a->steps[0].error, error, "error 0x%08X",
-		     a->steps[0].error);
+	fx_assert_step(a, 0, STEP, want, error);
 	cr_assert_not_null(a->steps[0].detail);
 	/* Nothing to undo, nothing replaced. */
 	cr_assert_null(a->backup);
-}
-
-/* The runs in program_log, each as its argv joined by spaces, "|"-separated. */
-static char *
-log_of(struct host *h)
-{
-	cJSON *snap = host_sim_snapshot(h), *e, *v;
-	char *s = xstrdup(""), *next;
-
-	cJSON_ArrayForEach(e, cJSON_GetObjectItem(snap, "program_log"))
-	{
-		char *line = xstrdup("");
-
-		cJSON_ArrayForEach(v, cJSON_GetObjectItem(e, "argv"))
-		{
-			next = xasprintf("%s%s%s", line, *line ? " " : "",
-					 v->valuestring);
-			free(line);
-			line = next;
-		}
-		next = xasprintf("%s%s%s", s, *s ? "|" : "", line);
-		free(s);
-		free(line);
-		s = next;
-	}
-	cJSON_Delete(snap);
-	return s;
-}
-
-static void
-assert_log(struct host *h, const char *want)
-{
-	char *got = log_of(h);
-
-	cr_assert_str_eq(got, want);
-	free(got);
-}
-
-static cJSON *
-state_of(struct host *h)
-{
-	cJSON *snap = host_sim_snapshot(h);
-
-	cr_assert_not_null(snap);
-	cJSON_DeleteItemFromObject(snap, "program_log");
-	return snap;
 }
 
 Test(gpupdate, descriptor)
@@ -195,7 +88,7 @@ Test(gpupdate, descriptor)
  * it. */
 Test(gpupdate, applies_missing_policy)
 {
-	struct host *h = open_example("policy-not-applied.json");
+	struct host *h = fx_open_example("policy-not-applied.json");
 	struct action_result a;
 	struct reg_value v = {0};
 
@@ -211,7 +104,7 @@ Test(gpupdate, applies_missing_policy)
 	cr_assert_str_eq(a.changes[0].what, "computer Group Policy");
 	cr_assert_null(a.changes[0].before);
 	cr_assert_str_eq(a.changes[0].after, "applied again");
-	assert_log(h, STEP);
+	fx_assert_program_log(h, STEP);
 	cr_assert_eq(h->ops->reg_get(h, WU_KEY, "WUServer", &v), HR_OK);
 	cr_assert_str_eq(v.str, "http://wsus.corp.example:8530");
 	reg_value_clear(&v);
@@ -222,7 +115,7 @@ Test(gpupdate, applies_missing_policy)
 
 Test(gpupdate, dry_run_changes_nothing)
 {
-	struct host *h = open_example("policy-not-applied.json");
+	struct host *h = fx_open_example("policy-not-applied.json");
 	struct action_result a;
 	cJSON *before, *after;
 
@@ -248,12 +141,12 @@ Test(gpupdate, dry_run_changes_nothing)
 /* gpupdate's own failure: exit code 1, E_FAIL, its words in the detail. */
 Test(gpupdate, exit_code_fails)
 {
-	struct host *h = open_example("gpupdate-fails.json");
+	struct host *h = fx_open_example("gpupdate-fails.json");
 	struct action_result a;
 	cJSON *before, *after;
 
 	cr_assert_eq(policy_status(h), ST_FAIL);
-	before = state_of(h);
+	before = fx_snapshot_no_log(h);
 	run_action(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	assert_step(&a, STEP_FAILED, 0x80004005u);
@@ -267,8 +160,8 @@ Test(gpupdate, exit_code_fails)
 				  "Windows could not resolve the computer "
 				  "name."));
 	cr_assert_eq(a.n_changes, 0);
-	assert_log(h, STEP);
-	after = state_of(h);
+	fx_assert_program_log(h, STEP);
+	after = fx_snapshot_no_log(h);
 	cr_assert(cJSON_Compare(before, after, 1));
 	cr_assert_eq(policy_status(h), ST_FAIL);
 	cJSON_Delete(before);
@@ -280,13 +173,13 @@ Test(gpupdate, exit_code_fails)
 /* Wine has no gpupdate.exe: 0x80070002. */
 Test(gpupdate, missing_program)
 {
-	cJSON *doc = load_example("policy-not-applied.json");
+	cJSON *doc = fx_load_example("policy-not-applied.json");
 	struct host *h;
 	struct action_result a;
 
 	cJSON_DeleteItemFromObject(cJSON_GetObjectItem(doc, "programs"),
 				   "gpupdate.exe");
-	h = open_doc(doc);
+	h = fx_open_doc(doc);
 	run_action(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	assert_step(&a, STEP_FAILED, 0x80070002u);
@@ -294,7 +187,7 @@ Test(gpupdate, missing_program)
 					    "/target:computer /force "
 					    "(0x80070002)");
 	cr_assert_eq(a.n_changes, 0);
-	assert_log(h, "");
+	fx_assert_program_log(h, "");
 	cr_assert_eq(policy_status(h), ST_FAIL);
 	action_result_clear(&a);
 	host_close(h);
@@ -304,13 +197,13 @@ Test(gpupdate, missing_program)
 /* Programs cannot be started at all (fault.programs). */
 Test(gpupdate, programs_fault)
 {
-	cJSON *doc = load_example("policy-not-applied.json");
+	cJSON *doc = fx_load_example("policy-not-applied.json");
 	struct host *h;
 	struct action_result a;
 
 	cJSON_AddNumberToObject(cJSON_AddObjectToObject(doc, "fault"),
 				"programs", 5);
-	h = open_doc(doc);
+	h = fx_open_doc(doc);
 	run_action(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	assert_step(&a, STEP_FAILED, 0x80070005u);
@@ -323,13 +216,13 @@ Test(gpupdate, programs_fault)
 /* gpupdate cannot write the policy (fault.registry_write). */
 Test(gpupdate, policy_write_fault)
 {
-	cJSON *doc = load_example("policy-not-applied.json");
+	cJSON *doc = fx_load_example("policy-not-applied.json");
 	struct host *h;
 	struct action_result a;
 
 	cJSON_AddNumberToObject(cJSON_AddObjectToObject(doc, "fault"),
 				"registry_write", 5);
-	h = open_doc(doc);
+	h = fx_open_doc(doc);
 	run_action(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	assert_step(&a, STEP_FAILED, 0x80070005u);
@@ -346,7 +239,7 @@ Test(gpupdate, policy_write_fault)
  */
 Test(gpupdate, hung_gpupdate_times_out)
 {
-	cJSON *doc = load_example("policy-not-applied.json");
+	cJSON *doc = fx_load_example("policy-not-applied.json");
 	const char *const argv[] = {"gpupdate", "/target:computer", "/force",
 				    NULL};
 	struct host *h;
@@ -354,7 +247,7 @@ Test(gpupdate, hung_gpupdate_times_out)
 	struct step *s;
 
 	cJSON_AddTrueToObject(gpupdate_of(doc), "hang");
-	h = open_doc(doc);
+	h = fx_open_doc(doc);
 	action_result_init(&a, "gpupdate", false);
 	s = action_add_step(&a, STEP);
 	cr_assert_eq(step_run_program(h, s, argv, 50), 0x800705B4u);
@@ -370,7 +263,7 @@ Test(gpupdate, hung_gpupdate_times_out)
 /* programs.NAME.registry is checked like the top-level registry. */
 Test(gpupdate, sim_rejects_a_bad_program_registry)
 {
-	cJSON *doc = load_example("policy-not-applied.json");
+	cJSON *doc = fx_load_example("policy-not-applied.json");
 	cJSON *reg = cJSON_GetObjectItem(gpupdate_of(doc), "registry");
 	char *text;
 	char err[256] = "";

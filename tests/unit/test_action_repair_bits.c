@@ -15,6 +15,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "fixture.h"
 #include "checks/registry.h"
 #include "checks/result.h"
 #include "common/xalloc.h"
@@ -59,40 +60,9 @@ static const char *const restart_names[] = {
 /* ---- hosts --------------------------------------------------------------- */
 
 static cJSON *
-load_example(const char *name)
-{
-	const char *dir = getenv("WSUSDIAG_SOURCE_DIR");
-	char *path, *text;
-	FILE *fp;
-	cJSON *doc;
-	long len;
-
-	cr_assert_not_null(dir, "WSUSDIAG_SOURCE_DIR is not set (run ctest)");
-	path = xasprintf("%s/examples/hosts/%s", dir, name);
-	fp = fopen(path, "rb");
-	cr_assert_not_null(fp, "open %s", path);
-	fseek(fp, 0, SEEK_END);
-	len = ftell(fp);
-	rewind(fp);
-	text = xmalloc((size_t)len + 1);
-	cr_assert_eq(fread(text, 1, (size_t)len, fp), (size_t)len);
-	text[len] = '\0';
-	fclose(fp);
-	doc = cJSON_Parse(text);
-	cr_assert_not_null(doc, "parse %s", path);
-	free(text);
-	free(path);
-	return doc;
-}
-
-static cJSON *
 bits_of(cJSON *doc)
 {
-	cJSON *svc =
-	    cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "services"), "BITS");
-
-	cr_assert_not_null(svc, "the host has no services.BITS");
-	return svc;
+	return fx_service_of(doc, "BITS");
 }
 
 static cJSON *
@@ -105,13 +75,6 @@ obj(cJSON *parent, const char *key)
 	return o;
 }
 
-static void
-set_num(cJSON *o, const char *key, double v)
-{
-	cJSON_DeleteItemFromObject(o, key);
-	cJSON_AddNumberToObject(o, key, v);
-}
-
 /* services.BITS.fault.KEY, or .config_ops.OP when op is set. */
 static void
 svc_fault(cJSON *doc, const char *key, const char *op, double code)
@@ -119,47 +82,17 @@ svc_fault(cJSON *doc, const char *key, const char *op, double code)
 	cJSON *f = obj(bits_of(doc), "fault");
 
 	if (op != NULL)
-		set_num(obj(f, "config_ops"), op, code);
+		fx_set_num(obj(f, "config_ops"), op, code);
 	else if (strncmp(key, "hang_", 5) == 0)
 		cJSON_AddBoolToObject(f, key, code != 0);
 	else
-		set_num(f, key, code);
+		fx_set_num(f, key, code);
 }
 
 static void
 reg_key_fault(cJSON *doc, const char *key, double code)
 {
-	set_num(obj(obj(doc, "fault"), "registry_write_keys"), key, code);
-}
-
-/* A private copy of the host in a temporary file; writeback off. */
-static struct host *
-open_doc(const cJSON *doc)
-{
-	char path[] = "/tmp/wsd-test-repair-XXXXXX";
-	char err[256] = "";
-	char *text = cJSON_Print(doc);
-	int fd = mkstemp(path);
-	struct host *h;
-
-	cr_assert_geq(fd, 0);
-	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	h = host_sim_open(path, false, err, sizeof(err));
-	cr_assert_not_null(h, "host_sim_open: %s", err);
-	unlink(path);
-	free(text);
-	return h;
-}
-
-static struct host *
-open_example(const char *name)
-{
-	cJSON *doc = load_example(name);
-	struct host *h = open_doc(doc);
-
-	cJSON_Delete(doc);
-	return h;
+	fx_set_num(obj(obj(doc, "fault"), "registry_write_keys"), key, code);
 }
 
 /* ---- reading the host back ----------------------------------------------- */
@@ -277,10 +210,7 @@ assert_same_state(cJSON *before, struct host *h)
 static enum svc_state
 bits_run_state(struct host *h)
 {
-	struct svc_status st = {0};
-
-	cr_assert_eq(h->ops->service_status(h, "BITS", &st), HR_OK);
-	return st.state;
+	return fx_service_state(h, "BITS");
 }
 
 /* ---- running ------------------------------------------------------------- */
@@ -514,7 +444,7 @@ static const struct example examples[] = {
 static void
 repair_example(const struct example *ex)
 {
-	struct host *h = open_example(ex->file);
+	struct host *h = fx_open_example(ex->file);
 	struct action_result a;
 	size_t n = 0;
 
@@ -553,7 +483,7 @@ Test(repair_bits, every_broken_example_is_repaired)
 
 Test(repair_bits, changes_and_backup_of_a_corrupted_configuration)
 {
-	struct host *h = open_example("broken-bits-config.json");
+	struct host *h = fx_open_example("broken-bits-config.json");
 	struct action_result a;
 	const struct change *c;
 	const cJSON *v;
@@ -608,7 +538,7 @@ Test(repair_bits, changes_and_backup_of_a_corrupted_configuration)
 /* netsvcs keeps every other name and gains BITS at its end. */
 Test(repair_bits, netsvcs_keeps_every_other_entry)
 {
-	struct host *h = open_example("broken-bits-not-in-netsvcs.json");
+	struct host *h = fx_open_example("broken-bits-not-in-netsvcs.json");
 	struct reg_value before = {0}, after = {0};
 	struct action_result a;
 
@@ -631,7 +561,8 @@ Test(repair_bits, netsvcs_keeps_every_other_entry)
 /* What the repair cannot fix, it says, and changes nothing. */
 Test(repair_bits, a_disabled_dependency_fails_the_start)
 {
-	struct host *h = open_example("broken-bits-dependency-disabled.json");
+	struct host *h =
+	    fx_open_example("broken-bits-dependency-disabled.json");
 	cJSON *before = bits_state(h);
 	struct action_result a;
 
@@ -653,7 +584,7 @@ Test(repair_bits, a_disabled_dependency_fails_the_start)
 /* A dependency Windows lacks is not added: BITS could not start. */
 Test(repair_bits, a_dependency_this_machine_lacks_is_left_out)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	struct svc_config c = {0};
 	struct action_result a;
 	struct host *h;
@@ -662,7 +593,7 @@ Test(repair_bits, a_dependency_this_machine_lacks_is_left_out)
 				   "EventSystem");
 	cJSON_ReplaceItemInObject(bits_of(doc), "state",
 				  cJSON_CreateString("stopped"));
-	h = open_doc(doc);
+	h = fx_open_doc(doc);
 	repair(h, false, &a);
 	cr_assert_eq(a.status, ACT_OK, "%s", steps_text(&a));
 	cr_assert_not_null(
@@ -685,7 +616,7 @@ Test(repair_bits, a_dependency_this_machine_lacks_is_left_out)
 
 Test(repair_bits, a_missing_service_is_not_created)
 {
-	struct host *h = open_example("broken-bits-missing.json");
+	struct host *h = fx_open_example("broken-bits-missing.json");
 	struct action_result a;
 
 	repair(h, false, &a);
@@ -703,7 +634,7 @@ Test(repair_bits, a_missing_service_is_not_created)
 
 Test(repair_bits, dry_run_plans_every_step_and_changes_nothing)
 {
-	struct host *h = open_example("broken-bits-config.json");
+	struct host *h = fx_open_example("broken-bits-config.json");
 	cJSON *before = host_sim_snapshot(h), *after;
 	struct action_result a;
 
@@ -739,7 +670,7 @@ Test(repair_bits, dry_run_plans_every_step_and_changes_nothing)
 /* A disabled BITS: the plan enables it, so the start is not refused. */
 Test(repair_bits, dry_run_of_a_disabled_bits_plans_the_start)
 {
-	struct host *h = open_example("broken-bits-disabled.json");
+	struct host *h = fx_open_example("broken-bits-disabled.json");
 	cJSON *before = host_sim_snapshot(h), *after;
 	struct action_result a;
 
@@ -760,7 +691,7 @@ Test(repair_bits, dry_run_of_a_disabled_bits_plans_the_start)
 
 Test(repair_bits, healthy_running_bits_is_left_alone)
 {
-	struct host *h = open_example("healthy.json");
+	struct host *h = fx_open_example("healthy.json");
 	cJSON *before = host_sim_snapshot(h), *after;
 	struct action_result a;
 
@@ -788,7 +719,7 @@ Test(repair_bits, healthy_running_bits_is_left_alone)
 static void
 fault_at_field(size_t k)
 {
-	cJSON *doc = load_example("broken-bits-config.json");
+	cJSON *doc = fx_load_example("broken-bits-config.json");
 	struct action_result a;
 	struct host *h;
 	cJSON *before;
@@ -797,7 +728,7 @@ fault_at_field(size_t k)
 		svc_fault(doc, NULL, field_steps[k].config_op, 5);
 	else
 		reg_key_fault(doc, field_steps[k].reg_key, 5);
-	h = open_doc(doc);
+	h = fx_open_doc(doc);
 	before = bits_state(h);
 	repair(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED, "field %s", field_steps[k].step);
@@ -828,13 +759,13 @@ Test(repair_bits, fault_at_each_field_rolls_back)
 
 Test(repair_bits, snapshot_fault_changes_nothing)
 {
-	cJSON *doc = load_example("broken-bits.json");
+	cJSON *doc = fx_load_example("broken-bits.json");
 	struct action_result a;
 	struct host *h;
 	cJSON *before;
 
 	svc_fault(doc, "query", NULL, 5);
-	h = open_doc(doc);
+	h = fx_open_doc(doc);
 	before = host_sim_snapshot(h);
 	repair(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
@@ -851,7 +782,7 @@ Test(repair_bits, snapshot_fault_changes_nothing)
 /* netsvcs that cannot be read as a list is not rewritten. */
 Test(repair_bits, unreadable_or_odd_netsvcs_changes_nothing)
 {
-	cJSON *doc = load_example("broken-bits-config.json");
+	cJSON *doc = fx_load_example("broken-bits-config.json");
 	cJSON *key = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "registry"),
 					 SVCHOST_KEY);
 	struct action_result a;
@@ -859,7 +790,7 @@ Test(repair_bits, unreadable_or_odd_netsvcs_changes_nothing)
 
 	cJSON_DeleteItemFromObject(key, "netsvcs");
 	cJSON_AddStringToObject(key, "netsvcs", "wuauserv");
-	h = open_doc(doc);
+	h = fx_open_doc(doc);
 	repair(h, false, &a);
 	assert_step(&a, 0, "snapshot the BITS configuration", STEP_FAILED,
 		    0x8007000Du);
@@ -869,9 +800,9 @@ Test(repair_bits, unreadable_or_odd_netsvcs_changes_nothing)
 	host_close(h);
 	cJSON_Delete(doc);
 
-	doc = load_example("broken-bits-config.json");
-	set_num(obj(doc, "fault"), "registry_read", 5);
-	h = open_doc(doc);
+	doc = fx_load_example("broken-bits-config.json");
+	fx_set_num(obj(doc, "fault"), "registry_read", 5);
+	h = fx_open_doc(doc);
 	repair(h, false, &a);
 	assert_step(&a, 0, "snapshot the BITS configuration", STEP_FAILED,
 		    0x80070005u);
@@ -889,14 +820,14 @@ static void
 restart_fault(const char *key, double code, size_t failing, hr_t err,
 	      enum step_status again, hr_t again_err)
 {
-	cJSON *doc = load_example("broken-bits-baseline.json");
+	cJSON *doc = fx_load_example("broken-bits-baseline.json");
 	struct action_result a;
 	struct host *h;
 	cJSON *before;
 	size_t n;
 
 	svc_fault(doc, key, NULL, code);
-	h = open_doc(doc);
+	h = fx_open_doc(doc);
 	before = bits_state(h);
 	repair(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED, "%s", steps_text(&a));
@@ -953,7 +884,7 @@ Test(repair_bits, hung_start_rolls_back)
  */
 Test(repair_bits, failed_start_is_undone_to_a_running_bits)
 {
-	cJSON *doc = load_example("broken-bits-dependency-disabled.json");
+	cJSON *doc = fx_load_example("broken-bits-dependency-disabled.json");
 	cJSON *bits = bits_of(doc), *deps = cJSON_CreateArray();
 	struct action_result a;
 	struct host *h;
@@ -962,8 +893,8 @@ Test(repair_bits, failed_start_is_undone_to_a_running_bits)
 	cJSON_AddItemToArray(deps, cJSON_CreateString("RpcSs"));
 	cJSON_ReplaceItemInObject(bits, "dependencies", deps);
 	cJSON_ReplaceItemInObject(bits, "state", cJSON_CreateString("running"));
-	set_num(bits, "exit_code", 0);
-	h = open_doc(doc);
+	fx_set_num(bits, "exit_code", 0);
+	h = fx_open_doc(doc);
 	before = bits_state(h);
 	repair(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED, "%s", steps_text(&a));
@@ -990,7 +921,7 @@ Test(repair_bits, failed_start_is_undone_to_a_running_bits)
  */
 Test(repair_bits, invalid_level_fields_are_skipped_and_bits_runs)
 {
-	cJSON *doc = load_example("broken-bits-config.json");
+	cJSON *doc = fx_load_example("broken-bits-config.json");
 	struct check_result r;
 	struct action_result a;
 	struct host *h;
@@ -998,7 +929,7 @@ Test(repair_bits, invalid_level_fields_are_skipped_and_bits_runs)
 	svc_fault(doc, NULL, "delayed_auto_start", 124);
 	svc_fault(doc, NULL, "required_privileges", 124);
 	svc_fault(doc, NULL, "sid_type", 124);
-	h = open_doc(doc);
+	h = fx_open_doc(doc);
 	repair(h, false, &a);
 	cr_assert_eq(a.status, ACT_OK, "%s", steps_text(&a));
 	for (size_t i = 0; i < N_FIELDS; i++) {
@@ -1040,7 +971,7 @@ Test(repair_bits, invalid_level_fields_are_skipped_and_bits_runs)
  */
 Test(repair_bits, unreadable_fields_are_unknown_in_backup)
 {
-	cJSON *doc = load_example("broken-bits-config.json");
+	cJSON *doc = fx_load_example("broken-bits-config.json");
 	const cJSON *f, *err, *d;
 	struct check_result r;
 	struct action_result a;
@@ -1050,7 +981,7 @@ Test(repair_bits, unreadable_fields_are_unknown_in_backup)
 	svc_fault(doc, NULL, "delayed_auto_start", 124);
 	svc_fault(doc, NULL, "required_privileges", 124);
 	svc_fault(doc, NULL, "sid_type", 124);
-	h = open_doc(doc);
+	h = fx_open_doc(doc);
 	repair(h, false, &a);
 	cr_assert_eq(a.status, ACT_OK, "%s", steps_text(&a));
 	f = cJSON_GetObjectItemCaseSensitive(
@@ -1083,14 +1014,14 @@ Test(repair_bits, unreadable_fields_are_unknown_in_backup)
 /* A field whose old value is unknown cannot be put back: said so. */
 Test(repair_bits, unknown_old_value_cannot_be_restored)
 {
-	cJSON *doc = load_example("broken-bits-config.json");
+	cJSON *doc = fx_load_example("broken-bits-config.json");
 	struct action_result a;
 	struct host *h;
 	size_t n;
 
 	svc_fault(doc, "config2", NULL, 124);
 	reg_key_fault(doc, SVCHOST_KEY, 5);
-	h = open_doc(doc);
+	h = fx_open_doc(doc);
 	repair(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED, "%s", steps_text(&a));
 	assert_set_step(&a, 12, "netsvcs membership", STEP_FAILED, 0x80070005u);
@@ -1138,7 +1069,7 @@ nodeps_close(struct host *h)
 
 Test(repair_bits, a_field_not_kept_is_said_and_not_a_change)
 {
-	struct host *h = open_example("broken-bits.json");
+	struct host *h = fx_open_example("broken-bits.json");
 	struct nodeps_ops *w = xcalloc(1, sizeof(*w));
 	struct action_result a;
 
@@ -1164,7 +1095,7 @@ Test(repair_bits, a_field_not_kept_is_said_and_not_a_change)
 /* A value that was missing is missing again after the undo. */
 Test(repair_bits, a_created_value_is_removed_by_the_undo)
 {
-	cJSON *doc = load_example("broken-bits-servicedll-missing.json");
+	cJSON *doc = fx_load_example("broken-bits-servicedll-missing.json");
 	cJSON *key = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "registry"),
 					 SVCHOST_KEY);
 	cJSON *list =
@@ -1178,7 +1109,7 @@ Test(repair_bits, a_created_value_is_removed_by_the_undo)
 		    0)
 			cJSON_DeleteItemFromArray(list, i);
 	reg_key_fault(doc, SVCHOST_KEY, 5);
-	h = open_doc(doc);
+	h = fx_open_doc(doc);
 	repair(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	assert_set_step(&a, 1, "ServiceDll", STEP_OK, 0);

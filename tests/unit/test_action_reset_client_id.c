@@ -13,6 +13,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "fixture.h"
 #include "checks/registry.h"
 #include "checks/result.h"
 #include "common/xalloc.h"
@@ -53,82 +54,6 @@ static const struct check_settings settings = {
     .agent_min_version = NULL,
 };
 
-static cJSON *
-load_example(const char *name)
-{
-	const char *dir = getenv("WSUSDIAG_SOURCE_DIR");
-	char *path, *text;
-	FILE *fp;
-	cJSON *doc;
-	long len;
-
-	cr_assert_not_null(dir, "WSUSDIAG_SOURCE_DIR is not set (run ctest)");
-	path = xasprintf("%s/examples/hosts/%s", dir, name);
-	fp = fopen(path, "rb");
-	cr_assert_not_null(fp, "open %s", path);
-	fseek(fp, 0, SEEK_END);
-	len = ftell(fp);
-	rewind(fp);
-	text = xmalloc((size_t)len + 1);
-	cr_assert_eq(fread(text, 1, (size_t)len, fp), (size_t)len);
-	text[len] = '\0';
-	fclose(fp);
-	doc = cJSON_Parse(text);
-	cr_assert_not_null(doc, "parse %s", path);
-	free(text);
-	free(path);
-	return doc;
-}
-
-/* A private copy of the host in a temporary file; writeback off. */
-static struct host *
-open_doc(cJSON *doc)
-{
-	char path[] = "/tmp/wsd-test-resetid-XXXXXX";
-	char err[256] = "";
-	char *text = cJSON_Print(doc);
-	int fd = mkstemp(path);
-	struct host *h;
-
-	cr_assert_geq(fd, 0);
-	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	h = host_sim_open(path, false, err, sizeof(err));
-	cr_assert_not_null(h, "host_sim_open: %s", err);
-	unlink(path);
-	free(text);
-	cJSON_Delete(doc);
-	return h;
-}
-
-static cJSON *
-service_of(cJSON *doc, const char *name)
-{
-	cJSON *svc =
-	    cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "services"), name);
-
-	cr_assert_not_null(svc, "no services.%s", name);
-	return svc;
-}
-
-static void
-set_item(cJSON *obj, const char *key, cJSON *v)
-{
-	cJSON_DeleteItemFromObject(obj, key);
-	cJSON_AddItemToObject(obj, key, v);
-}
-
-/* obj.key.sub = v, creating obj.key. */
-static void
-set_sub(cJSON *obj, const char *key, const char *sub, cJSON *v)
-{
-	cJSON *o = cJSON_GetObjectItem(obj, key);
-
-	if (o == NULL)
-		o = cJSON_AddObjectToObject(obj, key);
-	set_item(o, sub, v);
-}
-
 static void
 run(struct host *h, bool dry, struct action_result *a)
 {
@@ -139,40 +64,12 @@ run(struct host *h, bool dry, struct action_result *a)
 	action_reset_client_id.run(&ctx, a);
 }
 
-static void
-assert_step(const struct action_result *a, size_t i, const char *name,
-	    enum step_status st, hr_t error)
-{
-	cr_assert_lt(i, a->n_steps, "no step %zu (\"%s\")", i, name);
-	cr_assert_str_eq(a->steps[i].name, name);
-	cr_assert_eq(a->steps[i].status, st, "step \"%s\" is %s: %s", name,
-		     step_status_name(a->steps[i].status),
-		     a->steps[i].detail ? a->steps[i].detail : "");
-	cr_assert_eq(a->steps[i].error, error, "step \"%s\" error 0x%08X", name,
-		     a->steps[i].error);
-}
-
 /* The first n steps of a full run, each with status st. */
 static void
 assert_full_steps(const struct action_result *a, size_t n, enum step_status st)
 {
 	for (size_t i = 0; i < n; i++)
-		assert_step(a, i, full_steps[i], st, HR_OK);
-}
-
-static void
-assert_detail(const struct action_result *a, size_t i, const char *want)
-{
-	cr_assert_not_null(a->steps[i].detail);
-	cr_assert_str_eq(a->steps[i].detail, want);
-}
-
-static void
-assert_detail_has(const struct action_result *a, size_t i, const char *part)
-{
-	cr_assert_not_null(a->steps[i].detail);
-	cr_assert_not_null(strstr(a->steps[i].detail, part),
-			   "\"%s\" not in \"%s\"", part, a->steps[i].detail);
+		fx_assert_step(a, i, full_steps[i], st, HR_OK);
 }
 
 static enum status
@@ -194,15 +91,6 @@ check_client_id_on(struct host *h, const char *finding, enum status *fst)
 	st = r.status;
 	result_clear(&r);
 	return st;
-}
-
-static enum svc_state
-state_of(struct host *h, const char *name)
-{
-	struct svc_status st = {0};
-
-	cr_assert_eq(h->ops->service_status(h, name, &st), HR_OK);
-	return st.state;
 }
 
 /* The value's string, or NULL when it is not set. */
@@ -247,33 +135,6 @@ wu_key_of(struct host *h)
 	return k;
 }
 
-/* The document without the services' process ids, which every start
- * changes. */
-static cJSON *
-snapshot_no_pids(struct host *h)
-{
-	cJSON *doc = host_sim_snapshot(h), *svc;
-
-	cJSON_ArrayForEach(svc, cJSON_GetObjectItem(doc, "services"))
-	{
-		cJSON_DeleteItemFromObject(svc, "pid");
-	}
-	return doc;
-}
-
-static void
-assert_same(cJSON *before, cJSON *after)
-{
-	char *a = cJSON_Print(before), *b = cJSON_Print(after);
-
-	cr_assert(cJSON_Compare(before, after, true),
-		  "the host changed:\n%s\n---\n%s", a, b);
-	free(a);
-	free(b);
-	cJSON_Delete(before);
-	cJSON_Delete(after);
-}
-
 /* The typed form of one of healthy.json's values, with a delete fault. */
 static void
 guard_value(cJSON *doc, const char *name, const char *type, const char *data)
@@ -286,7 +147,7 @@ guard_value(cJSON *doc, const char *name, const char *type, const char *data)
 	cJSON_AddStringToObject(v, "data", data);
 	cJSON_AddNumberToObject(cJSON_AddObjectToObject(v, "fault"), "delete",
 				5);
-	set_item(key, name, v);
+	fx_set_item(key, name, v);
 }
 
 static const char *const expected_backup =
@@ -328,7 +189,8 @@ Test(reset_client_id, descriptor)
 
 Test(reset_client_id, a_malformed_id_is_replaced_and_the_check_passes)
 {
-	struct host *h = open_doc(load_example("client-id-malformed.json"));
+	struct host *h =
+	    fx_open_doc_take(fx_load_example("client-id-malformed.json"));
 	struct action_result a;
 	enum status fst = ST_SKIP;
 	char *id;
@@ -339,11 +201,11 @@ Test(reset_client_id, a_malformed_id_is_replaced_and_the_check_passes)
 	cr_assert_eq(a.status, ACT_OK);
 	cr_assert_eq(a.n_steps, N_FULL);
 	assert_full_steps(&a, N_FULL, STEP_OK);
-	assert_detail(&a, 2,
+	fx_assert_detail(&a, 2,
 		      "saved SusClientId (REG_SZ), SusClientIdValidation "
 		      "(REG_BINARY), PingID (REG_SZ), AccountDomainSid "
 		      "(REG_SZ) in backup.values");
-	assert_detail(&a, 3,
+	fx_assert_detail(&a, 3,
 		      "deleted; the old value is in backup.values.SusClientId");
 	assert_backup(&a, "3f2b8c6e-9d41-4a7e-b0c5-6e1f2d8a9b4");
 	cr_assert_eq(a.n_changes, 5);
@@ -363,7 +225,7 @@ Test(reset_client_id, a_malformed_id_is_replaced_and_the_check_passes)
 	cr_assert(reg_has(h, "SusClientIdValidation"));
 	cr_assert(!reg_has(h, "PingID"));
 	cr_assert(!reg_has(h, "AccountDomainSid"));
-	cr_assert_eq(state_of(h, "wuauserv"), SVC_RUNNING);
+	cr_assert_eq(fx_service_state(h, "wuauserv"), SVC_RUNNING);
 	cr_assert_eq(check_client_id_on(h, NULL, NULL), ST_PASS);
 	action_result_clear(&a);
 	host_close(h);
@@ -371,7 +233,7 @@ Test(reset_client_id, a_malformed_id_is_replaced_and_the_check_passes)
 
 Test(reset_client_id, a_healthy_client_gets_a_new_id)
 {
-	struct host *h = open_doc(load_example("healthy.json"));
+	struct host *h = fx_open_doc_take(fx_load_example("healthy.json"));
 	struct action_result a;
 	char *id;
 
@@ -390,16 +252,17 @@ Test(reset_client_id, a_healthy_client_gets_a_new_id)
 
 Test(reset_client_id, missing_values_are_skipped)
 {
-	struct host *h = open_doc(load_example("client-id-missing.json"));
+	struct host *h =
+	    fx_open_doc_take(fx_load_example("client-id-missing.json"));
 	struct action_result a;
 
 	cr_assert_eq(check_client_id_on(h, NULL, NULL), ST_FAIL);
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_OK);
 	cr_assert_eq(a.n_steps, N_FULL);
-	assert_step(&a, 3, "delete SusClientId", STEP_SKIPPED, HR_OK);
-	assert_detail(&a, 3, "SusClientId is not set");
-	assert_step(&a, 4, "delete SusClientIdValidation", STEP_OK, HR_OK);
+	fx_assert_step(&a, 3, "delete SusClientId", STEP_SKIPPED, HR_OK);
+	fx_assert_detail(&a, 3, "SusClientId is not set");
+	fx_assert_step(&a, 4, "delete SusClientIdValidation", STEP_OK, HR_OK);
 	cr_assert_null(cJSON_GetObjectItem(
 	    cJSON_GetObjectItem(a.backup, "values"), "SusClientId"));
 	cr_assert_not_null(cJSON_GetObjectItem(
@@ -411,8 +274,8 @@ Test(reset_client_id, missing_values_are_skipped)
 
 Test(reset_client_id, a_missing_validation_value_is_made_again)
 {
-	struct host *h =
-	    open_doc(load_example("client-id-validation-missing.json"));
+	struct host *h = fx_open_doc_take(
+	    fx_load_example("client-id-validation-missing.json"));
 	struct action_result a;
 	enum status fst = ST_SKIP;
 
@@ -420,7 +283,8 @@ Test(reset_client_id, a_missing_validation_value_is_made_again)
 		     ST_FAIL);
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_OK);
-	assert_step(&a, 4, "delete SusClientIdValidation", STEP_SKIPPED, HR_OK);
+	fx_assert_step(&a, 4, "delete SusClientIdValidation", STEP_SKIPPED,
+		       HR_OK);
 	cr_assert_eq(check_client_id_on(h, NULL, NULL), ST_PASS);
 	action_result_clear(&a);
 	host_close(h);
@@ -428,7 +292,7 @@ Test(reset_client_id, a_missing_validation_value_is_made_again)
 
 Test(reset_client_id, dry_run_plans_and_changes_nothing)
 {
-	struct host *h = open_doc(load_example("healthy.json"));
+	struct host *h = fx_open_doc_take(fx_load_example("healthy.json"));
 	cJSON *before = host_sim_snapshot(h);
 	struct action_result a;
 
@@ -436,18 +300,18 @@ Test(reset_client_id, dry_run_plans_and_changes_nothing)
 	cr_assert_eq(a.status, ACT_PLANNED);
 	cr_assert_eq(a.n_steps, N_FULL);
 	assert_full_steps(&a, N_FULL, STEP_PLANNED);
-	assert_detail(&a, 2,
+	fx_assert_detail(&a, 2,
 		      "would save SusClientId (REG_SZ), SusClientIdValidation "
 		      "(REG_BINARY), PingID (REG_SZ), AccountDomainSid "
 		      "(REG_SZ)");
-	assert_detail(&a, 3, "would delete SusClientId under " WU_KEY);
-	assert_detail(&a, 7, "would start wuauserv");
+	fx_assert_detail(&a, 3, "would delete SusClientId under " WU_KEY);
+	fx_assert_detail(&a, 7, "would start wuauserv");
 	cr_assert_null(a.backup);
 	cr_assert_eq(a.n_changes, 5);
 	cr_assert_str_eq(a.changes[1].what, WU_KEY "\\SusClientId");
 	cr_assert_str_eq(a.changes[1].before, OLD_ID);
 	cr_assert_null(a.changes[1].after);
-	assert_same(before, host_sim_snapshot(h));
+	fx_assert_same_doc(before, host_sim_snapshot(h));
 	action_result_clear(&a);
 	host_close(h);
 }
@@ -455,86 +319,86 @@ Test(reset_client_id, dry_run_plans_and_changes_nothing)
 Test(reset_client_id, disabled_wuauserv_changes_nothing)
 {
 	struct host *h =
-	    open_doc(load_example("wuauserv-stopped-disabled.json"));
+	    fx_open_doc_take(fx_load_example("wuauserv-stopped-disabled.json"));
 	cJSON *before = host_sim_snapshot(h);
 	struct action_result a;
 
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 1);
-	assert_step(&a, 0, "stop wuauserv", STEP_FAILED, 0x80070422u);
-	assert_detail_has(&a, 0,
-			  "nothing was changed: wuauserv makes the new "
-			  "id when it starts, and it cannot start");
-	assert_same(before, host_sim_snapshot(h));
+	fx_assert_step(&a, 0, "stop wuauserv", STEP_FAILED, 0x80070422u);
+	fx_assert_detail_has(&a, 0,
+			     "nothing was changed: wuauserv makes the new "
+			     "id when it starts, and it cannot start");
+	fx_assert_same_doc(before, host_sim_snapshot(h));
 	action_result_clear(&a);
 	host_close(h);
 }
 
 Test(reset_client_id, stop_fails_and_nothing_changes)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	struct action_result a;
 	struct host *h;
 	cJSON *before;
 
-	set_sub(service_of(doc, "wuauserv"), "fault", "stop",
+	fx_set_sub(fx_service_of(doc, "wuauserv"), "fault", "stop",
 		cJSON_CreateNumber(1061));
-	h = open_doc(doc);
+	h = fx_open_doc_take(doc);
 	before = host_sim_snapshot(h);
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 1);
-	assert_step(&a, 0, "stop wuauserv", STEP_FAILED, 0x80070425u);
-	assert_same(before, host_sim_snapshot(h));
+	fx_assert_step(&a, 0, "stop wuauserv", STEP_FAILED, 0x80070425u);
+	fx_assert_same_doc(before, host_sim_snapshot(h));
 	action_result_clear(&a);
 	host_close(h);
 }
 
 Test(reset_client_id, a_stop_that_hangs_deletes_nothing)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	struct action_result a;
 	struct host *h;
 	cJSON *key;
 
-	set_sub(service_of(doc, "wuauserv"), "fault", "hang_stop",
+	fx_set_sub(fx_service_of(doc, "wuauserv"), "fault", "hang_stop",
 		cJSON_CreateTrue());
-	h = open_doc(doc);
+	h = fx_open_doc_take(doc);
 	key = wu_key_of(h);
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 3);
-	assert_step(&a, 1, "wait for wuauserv to stop", STEP_FAILED,
-		    0x8007041Du);
-	assert_step(&a, 2, "start wuauserv again", STEP_FAILED, 0x8007041Du);
-	assert_same(key, wu_key_of(h));
+	fx_assert_step(&a, 1, "wait for wuauserv to stop", STEP_FAILED,
+		       0x8007041Du);
+	fx_assert_step(&a, 2, "start wuauserv again", STEP_FAILED, 0x8007041Du);
+	fx_assert_same_doc(key, wu_key_of(h));
 	action_result_clear(&a);
 	host_close(h);
 }
 
 Test(reset_client_id, a_value_that_cannot_be_read_deletes_nothing)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	struct action_result a;
 	struct host *h;
 	cJSON *before;
 
-	set_sub(doc, "fault", "registry_read", cJSON_CreateNumber(5));
-	h = open_doc(doc);
-	before = snapshot_no_pids(h);
+	fx_set_sub(doc, "fault", "registry_read", cJSON_CreateNumber(5));
+	h = fx_open_doc_take(doc);
+	before = fx_snapshot_no_pids(h);
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 4);
 	assert_full_steps(&a, 2, STEP_OK);
-	assert_step(&a, 2, "save the client id values", STEP_FAILED,
-		    0x80070005u);
-	assert_detail(&a, 2,
+	fx_assert_step(&a, 2, "save the client id values", STEP_FAILED,
+		       0x80070005u);
+	fx_assert_detail(&a, 2,
 		      "could not read SusClientId under " WU_KEY
 		      " (0x80070005); nothing was deleted");
-	assert_step(&a, 3, "start wuauserv again", STEP_UNDONE, HR_OK);
+	fx_assert_step(&a, 3, "start wuauserv again", STEP_UNDONE, HR_OK);
 	cr_assert_null(a.backup);
-	assert_same(before, snapshot_no_pids(h));
+	fx_assert_same_doc(before, fx_snapshot_no_pids(h));
 	action_result_clear(&a);
 	host_close(h);
 }
@@ -547,33 +411,34 @@ Test(reset_client_id, a_value_that_cannot_be_read_deletes_nothing)
 static void
 assert_delete_rolled_back(size_t k, const char *type, const char *data)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	struct action_result a;
 	struct host *h;
 	cJSON *before;
 	size_t n = 0;
 
 	guard_value(doc, value_names[k], type, data);
-	h = open_doc(doc);
-	before = snapshot_no_pids(h);
+	h = fx_open_doc_take(doc);
+	before = fx_snapshot_no_pids(h);
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	assert_full_steps(&a, 3 + k, STEP_OK);
-	assert_step(&a, 3 + k, full_steps[3 + k], STEP_FAILED, 0x80070005u);
+	fx_assert_step(&a, 3 + k, full_steps[3 + k], STEP_FAILED, 0x80070005u);
 	for (size_t i = k; i-- > 0;) {
 		char *name = xasprintf("restore %s", value_names[i]);
 
-		assert_step(&a, 4 + k + n, name, STEP_UNDONE, HR_OK);
+		fx_assert_step(&a, 4 + k + n, name, STEP_UNDONE, HR_OK);
 		free(name);
 		n++;
 	}
-	assert_step(&a, 4 + k + n, "start wuauserv again", STEP_UNDONE, HR_OK);
+	fx_assert_step(&a, 4 + k + n, "start wuauserv again", STEP_UNDONE,
+		       HR_OK);
 	cr_assert_eq(a.n_steps, 5 + k + n);
 	/* All four were saved before the first was deleted. */
 	cr_assert_eq(
 	    cJSON_GetArraySize(cJSON_GetObjectItem(a.backup, "values")), 4);
 	cr_assert_eq(a.n_changes, 0);
-	assert_same(before, snapshot_no_pids(h));
+	fx_assert_same_doc(before, fx_snapshot_no_pids(h));
 	action_result_clear(&a);
 	host_close(h);
 }
@@ -600,28 +465,28 @@ Test(reset_client_id, delete_of_the_domain_sid_fails_and_three_are_back)
 
 Test(reset_client_id, start_fails_and_the_values_are_back)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	struct action_result a;
 	struct host *h;
 	cJSON *key;
 
-	set_sub(service_of(doc, "wuauserv"), "fault", "start",
+	fx_set_sub(fx_service_of(doc, "wuauserv"), "fault", "start",
 		cJSON_CreateNumber(5));
-	h = open_doc(doc);
+	h = fx_open_doc_take(doc);
 	key = wu_key_of(h);
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 12);
 	assert_full_steps(&a, 7, STEP_OK);
-	assert_step(&a, 7, "start wuauserv", STEP_FAILED, 0x80070005u);
-	assert_step(&a, 8, "restore AccountDomainSid", STEP_UNDONE, HR_OK);
-	assert_step(&a, 9, "restore PingID", STEP_UNDONE, HR_OK);
-	assert_step(&a, 10, "restore SusClientIdValidation", STEP_UNDONE,
-		    HR_OK);
-	assert_step(&a, 11, "restore SusClientId", STEP_UNDONE, HR_OK);
-	assert_detail(&a, 11, "SusClientId is back (REG_SZ, from backup)");
-	assert_same(key, wu_key_of(h));
-	cr_assert_eq(state_of(h, "wuauserv"), SVC_STOPPED);
+	fx_assert_step(&a, 7, "start wuauserv", STEP_FAILED, 0x80070005u);
+	fx_assert_step(&a, 8, "restore AccountDomainSid", STEP_UNDONE, HR_OK);
+	fx_assert_step(&a, 9, "restore PingID", STEP_UNDONE, HR_OK);
+	fx_assert_step(&a, 10, "restore SusClientIdValidation", STEP_UNDONE,
+		       HR_OK);
+	fx_assert_step(&a, 11, "restore SusClientId", STEP_UNDONE, HR_OK);
+	fx_assert_detail(&a, 11, "SusClientId is back (REG_SZ, from backup)");
+	fx_assert_same_doc(key, wu_key_of(h));
+	cr_assert_eq(fx_service_state(h, "wuauserv"), SVC_STOPPED);
 	cr_assert_eq(a.n_changes, 1);
 	cr_assert_str_eq(a.changes[0].what, "wuauserv state");
 	action_result_clear(&a);
@@ -630,46 +495,46 @@ Test(reset_client_id, start_fails_and_the_values_are_back)
 
 Test(reset_client_id, a_start_that_hangs_puts_the_values_back)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	struct action_result a;
 	struct host *h;
 	cJSON *key;
 
-	set_sub(service_of(doc, "wuauserv"), "fault", "hang_start",
+	fx_set_sub(fx_service_of(doc, "wuauserv"), "fault", "hang_start",
 		cJSON_CreateTrue());
-	h = open_doc(doc);
+	h = fx_open_doc_take(doc);
 	key = wu_key_of(h);
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 13);
 	assert_full_steps(&a, 8, STEP_OK);
-	assert_step(&a, 8, "wait for wuauserv to run", STEP_FAILED,
-		    0x8007041Du);
-	assert_step(&a, 12, "restore SusClientId", STEP_UNDONE, HR_OK);
-	assert_same(key, wu_key_of(h));
+	fx_assert_step(&a, 8, "wait for wuauserv to run", STEP_FAILED,
+		       0x8007041Du);
+	fx_assert_step(&a, 12, "restore SusClientId", STEP_UNDONE, HR_OK);
+	fx_assert_same_doc(key, wu_key_of(h));
 	action_result_clear(&a);
 	host_close(h);
 }
 
 Test(reset_client_id, a_failed_report_keeps_the_new_id)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	struct action_result a;
 	struct host *h;
 	char *id;
 
-	set_sub(doc, "wua", "detect_now", cJSON_CreateString("0x80040154"));
+	fx_set_sub(doc, "wua", "detect_now", cJSON_CreateString("0x80040154"));
 	cJSON_DeleteItemFromObject(cJSON_GetObjectItem(doc, "programs"),
 				   "UsoClient.exe");
-	h = open_doc(doc);
+	h = fx_open_doc_take(doc);
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, N_FULL + 1);
 	assert_full_steps(&a, N_FULL - 1, STEP_OK);
-	assert_step(&a, N_FULL - 1, "IAutomaticUpdates::DetectNow",
-		    STEP_SKIPPED, 0x80040154u);
-	assert_step(&a, N_FULL, "UsoClient StartScan", STEP_FAILED,
-		    0x80070002u);
+	fx_assert_step(&a, N_FULL - 1, "IAutomaticUpdates::DetectNow",
+		       STEP_SKIPPED, 0x80040154u);
+	fx_assert_step(&a, N_FULL, "UsoClient StartScan", STEP_FAILED,
+		       0x80070002u);
 	assert_backup(&a, OLD_ID);
 	id = reg_str(h, "SusClientId");
 	cr_assert_not_null(id);
@@ -681,7 +546,7 @@ Test(reset_client_id, a_failed_report_keeps_the_new_id)
 
 Test(reset_client_id, binary_and_number_values_are_saved_typed)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	cJSON *key =
 	    cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "registry"), WU_KEY);
 	struct action_result a;
@@ -689,12 +554,12 @@ Test(reset_client_id, binary_and_number_values_are_saved_typed)
 	struct host *h;
 
 	/* Odd types a broken image may carry are kept exactly. */
-	set_item(key, "PingID", cJSON_CreateNumber(7));
+	fx_set_item(key, "PingID", cJSON_CreateNumber(7));
 	v = cJSON_CreateObject();
 	cJSON_AddStringToObject(v, "type", "REG_QWORD");
 	cJSON_AddStringToObject(v, "data", "0x20000000000001");
-	set_item(key, "AccountDomainSid", v);
-	h = open_doc(doc);
+	fx_set_item(key, "AccountDomainSid", v);
+	h = fx_open_doc_take(doc);
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_OK);
 	want = cJSON_Parse("{\"type\": \"REG_DWORD\", \"data\": 7}");

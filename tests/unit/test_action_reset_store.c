@@ -14,6 +14,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "fixture.h"
 #include "checks/registry.h"
 #include "checks/result.h"
 #include "common/xalloc.h"
@@ -48,82 +49,6 @@ static const char *const full_steps[] = {
 #define N_FULL (sizeof(full_steps) / sizeof(full_steps[0]))
 
 static cJSON *
-load_example(const char *name)
-{
-	const char *dir = getenv("WSUSDIAG_SOURCE_DIR");
-	char *path, *text;
-	FILE *fp;
-	cJSON *doc;
-	long len;
-
-	cr_assert_not_null(dir, "WSUSDIAG_SOURCE_DIR is not set (run ctest)");
-	path = xasprintf("%s/examples/hosts/%s", dir, name);
-	fp = fopen(path, "rb");
-	cr_assert_not_null(fp, "open %s", path);
-	fseek(fp, 0, SEEK_END);
-	len = ftell(fp);
-	rewind(fp);
-	text = xmalloc((size_t)len + 1);
-	cr_assert_eq(fread(text, 1, (size_t)len, fp), (size_t)len);
-	text[len] = '\0';
-	fclose(fp);
-	doc = cJSON_Parse(text);
-	cr_assert_not_null(doc, "parse %s", path);
-	free(text);
-	free(path);
-	return doc;
-}
-
-/* A private copy of the host in a temporary file; writeback off. */
-static struct host *
-open_doc(cJSON *doc)
-{
-	char path[] = "/tmp/wsd-test-resetstore-XXXXXX";
-	char err[256] = "";
-	char *text = cJSON_Print(doc);
-	int fd = mkstemp(path);
-	struct host *h;
-
-	cr_assert_geq(fd, 0);
-	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	h = host_sim_open(path, false, err, sizeof(err));
-	cr_assert_not_null(h, "host_sim_open: %s", err);
-	unlink(path);
-	free(text);
-	cJSON_Delete(doc);
-	return h;
-}
-
-static cJSON *
-service_of(cJSON *doc, const char *name)
-{
-	cJSON *svc =
-	    cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "services"), name);
-
-	cr_assert_not_null(svc, "no services.%s", name);
-	return svc;
-}
-
-static void
-set_item(cJSON *obj, const char *key, cJSON *v)
-{
-	cJSON_DeleteItemFromObject(obj, key);
-	cJSON_AddItemToObject(obj, key, v);
-}
-
-/* obj.key.sub = v, creating obj.key. */
-static void
-set_sub(cJSON *obj, const char *key, const char *sub, cJSON *v)
-{
-	cJSON *o = cJSON_GetObjectItem(obj, key);
-
-	if (o == NULL)
-		o = cJSON_AddObjectToObject(obj, key);
-	set_item(o, sub, v);
-}
-
-static cJSON *
 file_of(cJSON *doc, const char *path)
 {
 	cJSON *f = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "files"), path);
@@ -142,40 +67,12 @@ run(struct host *h, bool dry, struct action_result *a)
 	action_reset_store.run(&ctx, a);
 }
 
-static void
-assert_step(const struct action_result *a, size_t i, const char *name,
-	    enum step_status st, hr_t error)
-{
-	cr_assert_lt(i, a->n_steps, "no step %zu (\"%s\")", i, name);
-	cr_assert_str_eq(a->steps[i].name, name);
-	cr_assert_eq(a->steps[i].status, st, "step \"%s\" is %s: %s", name,
-		     step_status_name(a->steps[i].status),
-		     a->steps[i].detail ? a->steps[i].detail : "");
-	cr_assert_eq(a->steps[i].error, error, "step \"%s\" error 0x%08X", name,
-		     a->steps[i].error);
-}
-
 /* The first n steps of a full run, each with status st. */
 static void
 assert_full_steps(const struct action_result *a, size_t n, enum step_status st)
 {
 	for (size_t i = 0; i < n; i++)
-		assert_step(a, i, full_steps[i], st, HR_OK);
-}
-
-static void
-assert_detail(const struct action_result *a, size_t i, const char *want)
-{
-	cr_assert_not_null(a->steps[i].detail);
-	cr_assert_str_eq(a->steps[i].detail, want);
-}
-
-static void
-assert_detail_has(const struct action_result *a, size_t i, const char *part)
-{
-	cr_assert_not_null(a->steps[i].detail);
-	cr_assert_not_null(strstr(a->steps[i].detail, part),
-			   "\"%s\" not in \"%s\"", part, a->steps[i].detail);
+		fx_assert_step(a, i, full_steps[i], st, HR_OK);
 }
 
 /* SD.wsusdiag-YYYYMMDDTHHMMSSZ, and a suffix when asked. */
@@ -214,15 +111,6 @@ check_store_on(struct host *h, const char *finding, enum status *fst)
 	return st;
 }
 
-static enum svc_state
-state_of(struct host *h, const char *name)
-{
-	struct svc_status st = {0};
-
-	cr_assert_eq(h->ops->service_status(h, name, &st), HR_OK);
-	return st.state;
-}
-
 static uint64_t
 size_of(struct host *h, const char *path)
 {
@@ -238,33 +126,6 @@ exists(struct host *h, const char *path)
 	struct file_info fi = {0};
 
 	return h->ops->file_stat(h, path, &fi) == HR_OK;
-}
-
-/* The host's document without the services' process ids, which every
- * start changes. */
-static cJSON *
-snapshot_no_pids(struct host *h)
-{
-	cJSON *doc = host_sim_snapshot(h), *svc;
-
-	cJSON_ArrayForEach(svc, cJSON_GetObjectItem(doc, "services"))
-	{
-		cJSON_DeleteItemFromObject(svc, "pid");
-	}
-	return doc;
-}
-
-static void
-assert_same(cJSON *before, cJSON *after)
-{
-	char *a = cJSON_Print(before), *b = cJSON_Print(after);
-
-	cr_assert(cJSON_Compare(before, after, true),
-		  "the host changed:\n%s\n---\n%s", a, b);
-	free(a);
-	free(b);
-	cJSON_Delete(before);
-	cJSON_Delete(after);
 }
 
 Test(reset_store, descriptor)
@@ -288,7 +149,8 @@ Test(reset_store, descriptor)
 
 Test(reset_store, rebuilds_a_store_without_its_database)
 {
-	struct host *h = open_doc(load_example("store-datastore-missing.json"));
+	struct host *h =
+	    fx_open_doc_take(fx_load_example("store-datastore-missing.json"));
 	struct action_result a;
 	enum status fst = ST_SKIP;
 	const char *bk;
@@ -300,15 +162,15 @@ Test(reset_store, rebuilds_a_store_without_its_database)
 	cr_assert_eq(a.status, ACT_OK);
 	cr_assert_eq(a.n_steps, N_FULL);
 	assert_full_steps(&a, N_FULL, STEP_OK);
-	assert_detail(&a, 0, "stop requested (wuauserv was running, pid 3896)");
-	assert_detail(&a, 1, "wuauserv is stopped");
-	assert_detail(&a, 2, "stop requested (BITS was running, pid 2412)");
-	assert_detail(&a, 5, "start requested");
+	fx_assert_detail(&a, 0, "stop requested (wuauserv was running, pid 3896)");
+	fx_assert_detail(&a, 1, "wuauserv is stopped");
+	fx_assert_detail(&a, 2, "stop requested (BITS was running, pid 2412)");
+	fx_assert_detail(&a, 5, "start requested");
 	bk = cJSON_GetStringValue(cJSON_GetObjectItem(a.backup, "path"));
 	cr_assert_not_null(bk);
 	assert_backup_name(bk, "");
 	p = xasprintf("-> %s", bk);
-	assert_detail(&a, 4, p);
+	fx_assert_detail(&a, 4, p);
 	free(p);
 	/* The old store is kept whole under its new name. */
 	p = xasprintf("%s\\Download", bk);
@@ -316,8 +178,8 @@ Test(reset_store, rebuilds_a_store_without_its_database)
 	free(p);
 	/* wuauserv built a new one when it started. */
 	cr_assert_gt(size_of(h, SD EDB), 0);
-	cr_assert_eq(state_of(h, "wuauserv"), SVC_RUNNING);
-	cr_assert_eq(state_of(h, "BITS"), SVC_RUNNING);
+	cr_assert_eq(fx_service_state(h, "wuauserv"), SVC_RUNNING);
+	cr_assert_eq(fx_service_state(h, "BITS"), SVC_RUNNING);
 	cr_assert_eq(a.n_changes, 2);
 	cr_assert_str_eq(a.changes[0].what, "update detection and reporting");
 	cr_assert_str_eq(a.changes[1].what, "store folder");
@@ -330,7 +192,8 @@ Test(reset_store, rebuilds_a_store_without_its_database)
 
 Test(reset_store, a_missing_store_is_built_by_starting_wuauserv)
 {
-	struct host *h = open_doc(load_example("store-missing.json"));
+	struct host *h =
+	    fx_open_doc_take(fx_load_example("store-missing.json"));
 	struct action_result a;
 	enum status fst = ST_SKIP;
 
@@ -338,8 +201,8 @@ Test(reset_store, a_missing_store_is_built_by_starting_wuauserv)
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_OK);
 	cr_assert_eq(a.n_steps, N_FULL);
-	assert_step(&a, 4, RENAME, STEP_SKIPPED, HR_OK);
-	assert_detail(&a, 4,
+	fx_assert_step(&a, 4, RENAME, STEP_SKIPPED, HR_OK);
+	fx_assert_detail(&a, 4,
 		      SD " does not exist: there is no store to set aside; "
 			 "wuauserv creates a new one when it starts");
 	cr_assert_null(a.backup);
@@ -351,7 +214,8 @@ Test(reset_store, a_missing_store_is_built_by_starting_wuauserv)
 
 Test(reset_store, dry_run_plans_and_changes_nothing)
 {
-	struct host *h = open_doc(load_example("store-datastore-missing.json"));
+	struct host *h =
+	    fx_open_doc_take(fx_load_example("store-datastore-missing.json"));
 	cJSON *before = host_sim_snapshot(h);
 	struct action_result a;
 
@@ -359,17 +223,17 @@ Test(reset_store, dry_run_plans_and_changes_nothing)
 	cr_assert_eq(a.status, ACT_PLANNED);
 	cr_assert_eq(a.n_steps, N_FULL);
 	assert_full_steps(&a, N_FULL, STEP_PLANNED);
-	assert_detail(&a, 0, "would stop wuauserv (now running, pid 3896)");
-	assert_detail(&a, 1, "would wait up to 300 ms for wuauserv to stop");
-	assert_detail(&a, 5, "would start BITS");
-	assert_detail_has(&a, 4, "would rename it -> " SD ".wsusdiag-");
+	fx_assert_detail(&a, 0, "would stop wuauserv (now running, pid 3896)");
+	fx_assert_detail(&a, 1, "would wait up to 300 ms for wuauserv to stop");
+	fx_assert_detail(&a, 5, "would start BITS");
+	fx_assert_detail_has(&a, 4, "would rename it -> " SD ".wsusdiag-");
 	cr_assert_null(a.backup);
 	cr_assert_eq(a.n_changes, 2);
 	cr_assert_str_eq(a.changes[0].what, "update detection and reporting");
 	cr_assert_str_eq(a.changes[1].what, "store folder");
 	cr_assert_str_eq(a.changes[1].before, SD);
 	assert_backup_name(a.changes[1].after, "");
-	assert_same(before, host_sim_snapshot(h));
+	fx_assert_same_doc(before, host_sim_snapshot(h));
 	action_result_clear(&a);
 	host_close(h);
 }
@@ -396,7 +260,7 @@ add_dir(cJSON *doc, const char *path)
 
 Test(reset_store, a_taken_backup_name_gets_the_next_number)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	struct action_result a;
 	char st[2][17], *p;
 	struct host *h;
@@ -413,7 +277,7 @@ Test(reset_store, a_taken_backup_name_gets_the_next_number)
 		add_dir(doc, p);
 		free(p);
 	}
-	h = open_doc(doc);
+	h = fx_open_doc_take(doc);
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_OK);
 	bk = cJSON_GetStringValue(cJSON_GetObjectItem(a.backup, "path"));
@@ -430,23 +294,23 @@ Test(reset_store, a_taken_backup_name_gets_the_next_number)
 static void
 assert_rename_rolled_back(cJSON *doc, hr_t want, const char *words)
 {
-	struct host *h = open_doc(doc);
-	cJSON *before = snapshot_no_pids(h);
+	struct host *h = fx_open_doc_take(doc);
+	cJSON *before = fx_snapshot_no_pids(h);
 	struct action_result a;
 
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 7);
 	assert_full_steps(&a, 4, STEP_OK);
-	assert_step(&a, 4, RENAME, STEP_FAILED, want);
-	assert_detail_has(&a, 4, words);
-	assert_detail_has(&a, 4, "it is left in place");
-	assert_step(&a, 5, "start BITS again", STEP_UNDONE, HR_OK);
-	assert_detail_has(&a, 5, "BITS is running (pid ");
-	assert_step(&a, 6, "start wuauserv again", STEP_UNDONE, HR_OK);
+	fx_assert_step(&a, 4, RENAME, STEP_FAILED, want);
+	fx_assert_detail_has(&a, 4, words);
+	fx_assert_detail_has(&a, 4, "it is left in place");
+	fx_assert_step(&a, 5, "start BITS again", STEP_UNDONE, HR_OK);
+	fx_assert_detail_has(&a, 5, "BITS is running (pid ");
+	fx_assert_step(&a, 6, "start wuauserv again", STEP_UNDONE, HR_OK);
 	cr_assert_null(a.backup);
 	cr_assert_eq(a.n_changes, 0);
-	assert_same(before, snapshot_no_pids(h));
+	fx_assert_same_doc(before, fx_snapshot_no_pids(h));
 	cr_assert_eq(size_of(h, SD EDB), OLD_EDB_LEN);
 	action_result_clear(&a);
 	host_close(h);
@@ -454,42 +318,42 @@ assert_rename_rolled_back(cJSON *doc, hr_t want, const char *words)
 
 Test(reset_store, folder_in_use_is_rolled_back)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 
 	/* A process other than the two services holds the database. */
-	set_sub(file_of(doc, SD EDB), "fault", "rename",
+	fx_set_sub(file_of(doc, SD EDB), "fault", "rename",
 		cJSON_CreateNumber(32));
 	assert_rename_rolled_back(doc, 0x80070020u, "is in use (0x80070020");
 }
 
 Test(reset_store, access_denied_is_rolled_back)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 
-	set_sub(doc, "fault", "rename", cJSON_CreateNumber(5));
+	fx_set_sub(doc, "fault", "rename", cJSON_CreateNumber(5));
 	assert_rename_rolled_back(doc, 0x80070005u,
 				  "was refused (0x80070005, access denied)");
 }
 
 Test(reset_store, stop_wuauserv_fails_and_nothing_changes)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	struct action_result a;
 	struct host *h;
 	cJSON *before;
 
-	set_sub(service_of(doc, "wuauserv"), "fault", "stop",
+	fx_set_sub(fx_service_of(doc, "wuauserv"), "fault", "stop",
 		cJSON_CreateNumber(5));
-	h = open_doc(doc);
+	h = fx_open_doc_take(doc);
 	before = host_sim_snapshot(h);
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 1);
-	assert_step(&a, 0, "stop wuauserv", STEP_FAILED, 0x80070005u);
-	assert_detail(&a, 0,
+	fx_assert_step(&a, 0, "stop wuauserv", STEP_FAILED, 0x80070005u);
+	fx_assert_detail(&a, 0,
 		      "could not stop wuauserv (0x80070005); it is left "
 		      "running");
-	assert_same(before, host_sim_snapshot(h));
+	fx_assert_same_doc(before, host_sim_snapshot(h));
 	action_result_clear(&a);
 	host_close(h);
 }
@@ -497,90 +361,92 @@ Test(reset_store, stop_wuauserv_fails_and_nothing_changes)
 Test(reset_store, disabled_wuauserv_changes_nothing)
 {
 	struct host *h =
-	    open_doc(load_example("wuauserv-stopped-disabled.json"));
+	    fx_open_doc_take(fx_load_example("wuauserv-stopped-disabled.json"));
 	cJSON *before = host_sim_snapshot(h);
 	struct action_result a;
 
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 1);
-	assert_step(&a, 0, "stop wuauserv", STEP_FAILED, 0x80070422u);
-	assert_detail_has(&a, 0,
-			  "nothing was changed: wuauserv builds the new "
-			  "store when it starts, and it cannot start");
-	assert_detail_has(&a, 0, "sc config wuauserv start= demand");
-	assert_same(before, host_sim_snapshot(h));
+	fx_assert_step(&a, 0, "stop wuauserv", STEP_FAILED, 0x80070422u);
+	fx_assert_detail_has(&a, 0,
+			     "nothing was changed: wuauserv builds the new "
+			     "store when it starts, and it cannot start");
+	fx_assert_detail_has(&a, 0, "sc config wuauserv start= demand");
+	fx_assert_same_doc(before, host_sim_snapshot(h));
 	action_result_clear(&a);
 	host_close(h);
 }
 
 Test(reset_store, wuauserv_that_does_not_stop_is_reported)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	struct action_result a;
 	struct host *h;
 
-	set_sub(service_of(doc, "wuauserv"), "fault", "hang_stop",
+	fx_set_sub(fx_service_of(doc, "wuauserv"), "fault", "hang_stop",
 		cJSON_CreateTrue());
-	h = open_doc(doc);
+	h = fx_open_doc_take(doc);
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 3);
-	assert_step(&a, 0, "stop wuauserv", STEP_OK, HR_OK);
-	assert_step(&a, 1, "wait for wuauserv to stop", STEP_FAILED,
-		    0x8007041Du);
-	assert_detail(&a, 1,
+	fx_assert_step(&a, 0, "stop wuauserv", STEP_OK, HR_OK);
+	fx_assert_step(&a, 1, "wait for wuauserv to stop", STEP_FAILED,
+		       0x8007041Du);
+	fx_assert_detail(&a, 1,
 		      "wuauserv did not stop within 300 ms (now "
 		      "stop_pending); a stop request cannot be withdrawn");
 	/* Its undo waits for the stop first, which never ends. */
-	assert_step(&a, 2, "start wuauserv again", STEP_FAILED, 0x8007041Du);
-	assert_detail_has(&a, 2, "was stopping and did not stop within 300 ms");
+	fx_assert_step(&a, 2, "start wuauserv again", STEP_FAILED, 0x8007041Du);
+	fx_assert_detail_has(&a, 2,
+			     "was stopping and did not stop within 300 ms");
 	cr_assert(exists(h, SD EDB));
-	cr_assert_eq(state_of(h, "BITS"), SVC_RUNNING);
+	cr_assert_eq(fx_service_state(h, "BITS"), SVC_RUNNING);
 	action_result_clear(&a);
 	host_close(h);
 }
 
 Test(reset_store, stop_bits_fails_and_wuauserv_is_started_again)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	struct action_result a;
 	struct host *h;
 	cJSON *before;
 
-	set_sub(service_of(doc, "BITS"), "fault", "stop",
+	fx_set_sub(fx_service_of(doc, "BITS"), "fault", "stop",
 		cJSON_CreateNumber(1051));
-	h = open_doc(doc);
-	before = snapshot_no_pids(h);
+	h = fx_open_doc_take(doc);
+	before = fx_snapshot_no_pids(h);
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 4);
 	assert_full_steps(&a, 2, STEP_OK);
-	assert_step(&a, 2, "stop BITS", STEP_FAILED, 0x8007041Bu);
-	assert_step(&a, 3, "start wuauserv again", STEP_UNDONE, HR_OK);
-	assert_same(before, snapshot_no_pids(h));
+	fx_assert_step(&a, 2, "stop BITS", STEP_FAILED, 0x8007041Bu);
+	fx_assert_step(&a, 3, "start wuauserv again", STEP_UNDONE, HR_OK);
+	fx_assert_same_doc(before, fx_snapshot_no_pids(h));
 	action_result_clear(&a);
 	host_close(h);
 }
 
 Test(reset_store, bits_that_does_not_stop_is_reported)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	struct action_result a;
 	struct host *h;
 
-	set_sub(service_of(doc, "BITS"), "fault", "hang_stop",
+	fx_set_sub(fx_service_of(doc, "BITS"), "fault", "hang_stop",
 		cJSON_CreateTrue());
-	h = open_doc(doc);
+	h = fx_open_doc_take(doc);
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 6);
 	assert_full_steps(&a, 3, STEP_OK);
-	assert_step(&a, 3, "wait for BITS to stop", STEP_FAILED, 0x8007041Du);
-	assert_step(&a, 4, "start BITS again", STEP_FAILED, 0x8007041Du);
-	assert_step(&a, 5, "start wuauserv again", STEP_UNDONE, HR_OK);
+	fx_assert_step(&a, 3, "wait for BITS to stop", STEP_FAILED,
+		       0x8007041Du);
+	fx_assert_step(&a, 4, "start BITS again", STEP_FAILED, 0x8007041Du);
+	fx_assert_step(&a, 5, "start wuauserv again", STEP_UNDONE, HR_OK);
 	cr_assert_eq(size_of(h, SD EDB), OLD_EDB_LEN);
-	cr_assert_eq(state_of(h, "wuauserv"), SVC_RUNNING);
+	cr_assert_eq(fx_service_state(h, "wuauserv"), SVC_RUNNING);
 	action_result_clear(&a);
 	host_close(h);
 }
@@ -596,31 +462,31 @@ assert_store_put_back(const struct action_result *a, size_t i)
 	cr_assert_str_eq(a->steps[i].name + strlen(a->steps[i].name) - 5,
 			 " back");
 	cr_assert_eq(a->steps[i].status, STEP_UNDONE, "%s", a->steps[i].detail);
-	assert_detail(a, i, "the old store is back at " SD);
+	fx_assert_detail(a, i, "the old store is back at " SD);
 	cr_assert_null(a->backup);
 }
 
 Test(reset_store, start_bits_fails_and_the_store_is_put_back)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	struct action_result a;
 	struct host *h;
 
-	set_sub(service_of(doc, "BITS"), "fault", "start",
+	fx_set_sub(fx_service_of(doc, "BITS"), "fault", "start",
 		cJSON_CreateNumber(5));
-	h = open_doc(doc);
+	h = fx_open_doc_take(doc);
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 8);
 	assert_full_steps(&a, 5, STEP_OK);
-	assert_step(&a, 5, "start BITS", STEP_FAILED, 0x80070005u);
-	assert_detail(&a, 5,
+	fx_assert_step(&a, 5, "start BITS", STEP_FAILED, 0x80070005u);
+	fx_assert_detail(&a, 5,
 		      "could not start BITS (0x80070005); it is left stopped");
 	assert_store_put_back(&a, 6);
 	/* BITS's own start failed: it is not tried twice. */
-	assert_step(&a, 7, "start wuauserv again", STEP_UNDONE, HR_OK);
+	fx_assert_step(&a, 7, "start wuauserv again", STEP_UNDONE, HR_OK);
 	cr_assert_eq(size_of(h, SD EDB), OLD_EDB_LEN);
-	cr_assert_eq(state_of(h, "BITS"), SVC_STOPPED);
+	cr_assert_eq(fx_service_state(h, "BITS"), SVC_STOPPED);
 	cr_assert_eq(a.n_changes, 1);
 	cr_assert_str_eq(a.changes[0].what, "BITS state");
 	cr_assert_str_eq(a.changes[0].after, "stopped");
@@ -630,20 +496,20 @@ Test(reset_store, start_bits_fails_and_the_store_is_put_back)
 
 Test(reset_store, bits_that_does_not_run_puts_the_store_back)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	struct action_result a;
 	struct host *h;
 
-	set_sub(service_of(doc, "BITS"), "fault", "hang_start",
+	fx_set_sub(fx_service_of(doc, "BITS"), "fault", "hang_start",
 		cJSON_CreateTrue());
-	h = open_doc(doc);
+	h = fx_open_doc_take(doc);
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 9);
 	assert_full_steps(&a, 6, STEP_OK);
-	assert_step(&a, 6, "wait for BITS to run", STEP_FAILED, 0x8007041Du);
+	fx_assert_step(&a, 6, "wait for BITS to run", STEP_FAILED, 0x8007041Du);
 	assert_store_put_back(&a, 7);
-	assert_step(&a, 8, "start wuauserv again", STEP_UNDONE, HR_OK);
+	fx_assert_step(&a, 8, "start wuauserv again", STEP_UNDONE, HR_OK);
 	cr_assert_eq(size_of(h, SD EDB), OLD_EDB_LEN);
 	action_result_clear(&a);
 	host_close(h);
@@ -651,42 +517,42 @@ Test(reset_store, bits_that_does_not_run_puts_the_store_back)
 
 Test(reset_store, start_wuauserv_fails_and_the_store_is_put_back)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	struct action_result a;
 	struct host *h;
 
-	set_sub(service_of(doc, "wuauserv"), "fault", "start",
+	fx_set_sub(fx_service_of(doc, "wuauserv"), "fault", "start",
 		cJSON_CreateNumber(1053));
-	h = open_doc(doc);
+	h = fx_open_doc_take(doc);
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 9);
 	assert_full_steps(&a, 7, STEP_OK);
-	assert_step(&a, 7, "start wuauserv", STEP_FAILED, 0x8007041Du);
+	fx_assert_step(&a, 7, "start wuauserv", STEP_FAILED, 0x8007041Du);
 	assert_store_put_back(&a, 8);
 	cr_assert_eq(size_of(h, SD EDB), OLD_EDB_LEN);
-	cr_assert_eq(state_of(h, "BITS"), SVC_RUNNING);
-	cr_assert_eq(state_of(h, "wuauserv"), SVC_STOPPED);
+	cr_assert_eq(fx_service_state(h, "BITS"), SVC_RUNNING);
+	cr_assert_eq(fx_service_state(h, "wuauserv"), SVC_STOPPED);
 	action_result_clear(&a);
 	host_close(h);
 }
 
 Test(reset_store, wuauserv_that_does_not_run_puts_the_store_back)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	struct action_result a;
 	struct host *h;
 
-	set_sub(service_of(doc, "wuauserv"), "fault", "hang_start",
+	fx_set_sub(fx_service_of(doc, "wuauserv"), "fault", "hang_start",
 		cJSON_CreateTrue());
-	h = open_doc(doc);
+	h = fx_open_doc_take(doc);
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 10);
 	assert_full_steps(&a, 8, STEP_OK);
-	assert_step(&a, 8, "wait for wuauserv to run", STEP_FAILED,
-		    0x8007041Du);
-	assert_detail(&a, 8,
+	fx_assert_step(&a, 8, "wait for wuauserv to run", STEP_FAILED,
+		       0x8007041Du);
+	fx_assert_detail(&a, 8,
 		      "wuauserv did not reach running within 300 ms (now "
 		      "start_pending)");
 	assert_store_put_back(&a, 9);
@@ -697,63 +563,63 @@ Test(reset_store, wuauserv_that_does_not_run_puts_the_store_back)
 
 Test(reset_store, a_failed_detection_keeps_the_new_store)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	struct action_result a;
 	struct host *h;
 	const char *bk;
 
 	/* No agent API and no UsoClient: nothing can trigger a scan. */
-	set_sub(doc, "wua", "detect_now", cJSON_CreateString("0x80040154"));
+	fx_set_sub(doc, "wua", "detect_now", cJSON_CreateString("0x80040154"));
 	cJSON_DeleteItemFromObject(cJSON_GetObjectItem(doc, "programs"),
 				   "UsoClient.exe");
-	h = open_doc(doc);
+	h = fx_open_doc_take(doc);
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, N_FULL + 1);
 	assert_full_steps(&a, N_FULL - 1, STEP_OK);
-	assert_step(&a, N_FULL - 1, "IAutomaticUpdates::DetectNow",
-		    STEP_SKIPPED, 0x80040154u);
-	assert_step(&a, N_FULL, "UsoClient StartScan", STEP_FAILED,
-		    0x80070002u);
+	fx_assert_step(&a, N_FULL - 1, "IAutomaticUpdates::DetectNow",
+		       STEP_SKIPPED, 0x80040154u);
+	fx_assert_step(&a, N_FULL, "UsoClient StartScan", STEP_FAILED,
+		       0x80070002u);
 	bk = cJSON_GetStringValue(cJSON_GetObjectItem(a.backup, "path"));
 	cr_assert_not_null(bk);
 	cr_assert(exists(h, bk));
 	cr_assert_eq(size_of(h, SD EDB), 1048576u);
-	cr_assert_eq(state_of(h, "wuauserv"), SVC_RUNNING);
+	cr_assert_eq(fx_service_state(h, "wuauserv"), SVC_RUNNING);
 	action_result_clear(&a);
 	host_close(h);
 }
 
 Test(reset_store, services_that_were_stopped_stay_as_they_were)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	struct action_result a;
 	struct host *h;
 
-	set_item(service_of(doc, "wuauserv"), "state",
-		 cJSON_CreateString("stopped"));
-	set_item(service_of(doc, "BITS"), "state",
-		 cJSON_CreateString("stopped"));
-	h = open_doc(doc);
+	fx_set_item(fx_service_of(doc, "wuauserv"), "state",
+		    cJSON_CreateString("stopped"));
+	fx_set_item(fx_service_of(doc, "BITS"), "state",
+		    cJSON_CreateString("stopped"));
+	h = fx_open_doc_take(doc);
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_OK);
 	cr_assert_eq(a.n_steps, N_FULL);
-	assert_step(&a, 0, "stop wuauserv", STEP_SKIPPED, HR_OK);
-	assert_detail(&a, 0, "wuauserv is already stopped");
-	assert_step(&a, 1, "wait for wuauserv to stop", STEP_SKIPPED, HR_OK);
-	assert_step(&a, 2, "stop BITS", STEP_SKIPPED, HR_OK);
-	assert_step(&a, 3, "wait for BITS to stop", STEP_SKIPPED, HR_OK);
-	assert_step(&a, 4, RENAME, STEP_OK, HR_OK);
-	assert_step(&a, 5, "start BITS", STEP_SKIPPED, HR_OK);
-	assert_detail(&a, 5,
+	fx_assert_step(&a, 0, "stop wuauserv", STEP_SKIPPED, HR_OK);
+	fx_assert_detail(&a, 0, "wuauserv is already stopped");
+	fx_assert_step(&a, 1, "wait for wuauserv to stop", STEP_SKIPPED, HR_OK);
+	fx_assert_step(&a, 2, "stop BITS", STEP_SKIPPED, HR_OK);
+	fx_assert_step(&a, 3, "wait for BITS to stop", STEP_SKIPPED, HR_OK);
+	fx_assert_step(&a, 4, RENAME, STEP_OK, HR_OK);
+	fx_assert_step(&a, 5, "start BITS", STEP_SKIPPED, HR_OK);
+	fx_assert_detail(&a, 5,
 		      "BITS was stopped before this action, which did not "
 		      "stop it: it is left as it was");
-	assert_step(&a, 6, "wait for BITS to run", STEP_SKIPPED, HR_OK);
+	fx_assert_step(&a, 6, "wait for BITS to run", STEP_SKIPPED, HR_OK);
 	/* wuauserv is started all the same: it builds the new store. */
-	assert_step(&a, 7, "start wuauserv", STEP_OK, HR_OK);
-	assert_step(&a, 8, "wait for wuauserv to run", STEP_OK, HR_OK);
-	cr_assert_eq(state_of(h, "BITS"), SVC_STOPPED);
-	cr_assert_eq(state_of(h, "wuauserv"), SVC_RUNNING);
+	fx_assert_step(&a, 7, "start wuauserv", STEP_OK, HR_OK);
+	fx_assert_step(&a, 8, "wait for wuauserv to run", STEP_OK, HR_OK);
+	cr_assert_eq(fx_service_state(h, "BITS"), SVC_STOPPED);
+	cr_assert_eq(fx_service_state(h, "wuauserv"), SVC_RUNNING);
 	cr_assert_eq(a.n_changes, 3);
 	cr_assert_str_eq(a.changes[2].what, "wuauserv state");
 	cr_assert_str_eq(a.changes[2].before, "stopped");
@@ -764,48 +630,48 @@ Test(reset_store, services_that_were_stopped_stay_as_they_were)
 
 Test(reset_store, a_running_but_disabled_bits_is_not_stopped)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	struct action_result a;
 	struct host *h;
 	cJSON *before;
 
-	set_item(service_of(doc, "BITS"), "start_type",
-		 cJSON_CreateString("disabled"));
-	h = open_doc(doc);
-	before = snapshot_no_pids(h);
+	fx_set_item(fx_service_of(doc, "BITS"), "start_type",
+		    cJSON_CreateString("disabled"));
+	h = fx_open_doc_take(doc);
+	before = fx_snapshot_no_pids(h);
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 4);
-	assert_step(&a, 2, "stop BITS", STEP_FAILED, 0x80070422u);
-	assert_detail_has(&a, 2,
-			  "BITS is running but could not be started again, "
-			  "so it is left running");
-	assert_detail_has(&a, 2, "sc config BITS start= delayed-auto");
-	assert_step(&a, 3, "start wuauserv again", STEP_UNDONE, HR_OK);
-	assert_same(before, snapshot_no_pids(h));
+	fx_assert_step(&a, 2, "stop BITS", STEP_FAILED, 0x80070422u);
+	fx_assert_detail_has(&a, 2,
+			     "BITS is running but could not be started again, "
+			     "so it is left running");
+	fx_assert_detail_has(&a, 2, "sc config BITS start= delayed-auto");
+	fx_assert_step(&a, 3, "start wuauserv again", STEP_UNDONE, HR_OK);
+	fx_assert_same_doc(before, fx_snapshot_no_pids(h));
 	action_result_clear(&a);
 	host_close(h);
 }
 
 Test(reset_store, a_dry_run_that_would_fail_undoes_nothing)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	struct action_result a;
 	struct host *h;
 	cJSON *before;
 
-	set_item(service_of(doc, "BITS"), "start_type",
-		 cJSON_CreateString("disabled"));
-	h = open_doc(doc);
+	fx_set_item(fx_service_of(doc, "BITS"), "start_type",
+		    cJSON_CreateString("disabled"));
+	h = fx_open_doc_take(doc);
 	before = host_sim_snapshot(h);
 	run(h, true, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 3);
-	assert_step(&a, 0, "stop wuauserv", STEP_PLANNED, HR_OK);
-	assert_step(&a, 1, "wait for wuauserv to stop", STEP_PLANNED, HR_OK);
-	assert_step(&a, 2, "stop BITS", STEP_FAILED, 0x80070422u);
+	fx_assert_step(&a, 0, "stop wuauserv", STEP_PLANNED, HR_OK);
+	fx_assert_step(&a, 1, "wait for wuauserv to stop", STEP_PLANNED, HR_OK);
+	fx_assert_step(&a, 2, "stop BITS", STEP_FAILED, 0x80070422u);
 	cr_assert_eq(a.n_changes, 0);
-	assert_same(before, host_sim_snapshot(h));
+	fx_assert_same_doc(before, host_sim_snapshot(h));
 	action_result_clear(&a);
 	host_close(h);
 }

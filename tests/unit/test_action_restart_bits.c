@@ -11,6 +11,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "fixture.h"
 #include "checks/registry.h"
 #include "checks/result.h"
 #include "common/xalloc.h"
@@ -28,47 +29,9 @@ static const char *const step_names[] = {"stop BITS", "wait for BITS to stop",
 					 "start BITS", "wait for BITS to run"};
 
 static cJSON *
-load_healthy(void)
-{
-	const char *dir = getenv("WSUSDIAG_SOURCE_DIR");
-	char *path, *text;
-	FILE *fp;
-	cJSON *doc;
-	long len;
-
-	cr_assert_not_null(dir, "WSUSDIAG_SOURCE_DIR is not set (run ctest)");
-	path = xasprintf("%s/examples/hosts/healthy.json", dir);
-	fp = fopen(path, "rb");
-	cr_assert_not_null(fp, "open %s", path);
-	fseek(fp, 0, SEEK_END);
-	len = ftell(fp);
-	rewind(fp);
-	text = xmalloc((size_t)len + 1);
-	cr_assert_eq(fread(text, 1, (size_t)len, fp), (size_t)len);
-	text[len] = '\0';
-	fclose(fp);
-	doc = cJSON_Parse(text);
-	cr_assert_not_null(doc, "parse %s", path);
-	free(text);
-	free(path);
-	return doc;
-}
-
-static cJSON *
 bits_of(cJSON *doc)
 {
-	cJSON *svc =
-	    cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "services"), "BITS");
-
-	cr_assert_not_null(svc, "healthy.json has no services.BITS");
-	return svc;
-}
-
-static void
-set_str(cJSON *obj, const char *key, const char *v)
-{
-	cJSON_DeleteItemFromObject(obj, key);
-	cJSON_AddStringToObject(obj, key, v);
+	return fx_service_of(doc, "BITS");
 }
 
 static void
@@ -85,26 +48,6 @@ set_fault(cJSON *svc, const char *key, double v)
 		cJSON_AddNumberToObject(fault, key, v);
 }
 
-/* A private copy of the host in a temporary file; writeback off. */
-static struct host *
-open_doc(const cJSON *doc)
-{
-	char path[] = "/tmp/wsd-test-restart-XXXXXX";
-	char err[256] = "";
-	char *text = cJSON_Print(doc);
-	int fd = mkstemp(path);
-	struct host *h;
-
-	cr_assert_geq(fd, 0);
-	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	h = host_sim_open(path, false, err, sizeof(err));
-	cr_assert_not_null(h, "host_sim_open: %s", err);
-	unlink(path);
-	free(text);
-	return h;
-}
-
 static void
 restart(struct host *h, bool dry, struct action_result *a)
 {
@@ -118,10 +61,7 @@ restart(struct host *h, bool dry, struct action_result *a)
 static enum svc_state
 bits_state(struct host *h)
 {
-	struct svc_status st = {0};
-
-	cr_assert_eq(h->ops->service_status(h, "BITS", &st), HR_OK);
-	return st.state;
+	return fx_service_state(h, "BITS");
 }
 
 static void
@@ -146,8 +86,8 @@ Test(restart_bits, descriptor)
 
 Test(restart_bits, running_bits_is_restarted)
 {
-	cJSON *doc = load_healthy();
-	struct host *h = open_doc(doc);
+	cJSON *doc = fx_load_example("healthy.json");
+	struct host *h = fx_open_doc(doc);
 	struct action_result a;
 
 	cr_assert_eq(bits_state(h), SVC_RUNNING);
@@ -170,13 +110,13 @@ Test(restart_bits, running_bits_is_restarted)
 
 Test(restart_bits, stopped_bits_is_started)
 {
-	cJSON *doc = load_healthy();
+	cJSON *doc = fx_load_example("healthy.json");
 	struct host *h;
 	struct action_result a;
 
-	set_str(bits_of(doc), "state", "stopped");
+	fx_set_str(bits_of(doc), "state", "stopped");
 	cJSON_DeleteItemFromObject(bits_of(doc), "pid");
-	h = open_doc(doc);
+	h = fx_open_doc(doc);
 	restart(h, false, &a);
 	cr_assert_eq(a.status, ACT_OK);
 	cr_assert_eq(a.n_steps, 4);
@@ -195,8 +135,8 @@ Test(restart_bits, stopped_bits_is_started)
 
 Test(restart_bits, dry_run_changes_nothing)
 {
-	cJSON *doc = load_healthy();
-	struct host *h = open_doc(doc);
+	cJSON *doc = fx_load_example("healthy.json");
+	struct host *h = fx_open_doc(doc);
 	struct action_result a;
 	cJSON *before, *after;
 
@@ -225,12 +165,12 @@ Test(restart_bits, dry_run_changes_nothing)
 
 Test(restart_bits, start_fault_leaves_bits_stopped)
 {
-	cJSON *doc = load_healthy();
+	cJSON *doc = fx_load_example("healthy.json");
 	struct host *h;
 	struct action_result a;
 
 	set_fault(bits_of(doc), "start", 1058);
-	h = open_doc(doc);
+	h = fx_open_doc(doc);
 	restart(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 4);
@@ -252,12 +192,12 @@ Test(restart_bits, start_fault_leaves_bits_stopped)
 
 Test(restart_bits, hung_stop_times_out)
 {
-	cJSON *doc = load_healthy();
+	cJSON *doc = fx_load_example("healthy.json");
 	struct host *h;
 	struct action_result a;
 
 	set_fault(bits_of(doc), "hang_stop", 1);
-	h = open_doc(doc);
+	h = fx_open_doc(doc);
 	restart(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 4);
@@ -276,12 +216,12 @@ Test(restart_bits, hung_stop_times_out)
 
 Test(restart_bits, disabled_running_bits_is_not_stopped)
 {
-	cJSON *doc = load_healthy();
+	cJSON *doc = fx_load_example("healthy.json");
 	struct host *h;
 	struct action_result a;
 
-	set_str(bits_of(doc), "start_type", "disabled");
-	h = open_doc(doc);
+	fx_set_str(bits_of(doc), "start_type", "disabled");
+	h = fx_open_doc(doc);
 	restart(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	assert_step(&a, 0, STEP_FAILED);
@@ -297,13 +237,13 @@ Test(restart_bits, disabled_running_bits_is_not_stopped)
 
 Test(restart_bits, missing_bits_fails_first_step)
 {
-	cJSON *doc = load_healthy();
+	cJSON *doc = fx_load_example("healthy.json");
 	struct host *h;
 	struct action_result a;
 
 	cJSON_DeleteItemFromObject(cJSON_GetObjectItem(doc, "services"),
 				   "BITS");
-	h = open_doc(doc);
+	h = fx_open_doc(doc);
 	restart(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	assert_step(&a, 0, STEP_FAILED);

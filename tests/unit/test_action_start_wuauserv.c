@@ -11,6 +11,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "fixture.h"
 #include "checks/registry.h"
 #include "checks/result.h"
 #include "common/xalloc.h"
@@ -24,71 +25,6 @@ static const struct check_settings settings = {
     .agent_min_version = NULL,
 };
 
-static cJSON *
-load_example(const char *name)
-{
-	const char *dir = getenv("WSUSDIAG_SOURCE_DIR");
-	char *path, *text;
-	FILE *fp;
-	cJSON *doc;
-	long len;
-
-	cr_assert_not_null(dir, "WSUSDIAG_SOURCE_DIR is not set (run ctest)");
-	path = xasprintf("%s/examples/hosts/%s", dir, name);
-	fp = fopen(path, "rb");
-	cr_assert_not_null(fp, "open %s", path);
-	fseek(fp, 0, SEEK_END);
-	len = ftell(fp);
-	rewind(fp);
-	text = xmalloc((size_t)len + 1);
-	cr_assert_eq(fread(text, 1, (size_t)len, fp), (size_t)len);
-	text[len] = '\0';
-	fclose(fp);
-	doc = cJSON_Parse(text);
-	cr_assert_not_null(doc, "parse %s", path);
-	free(text);
-	free(path);
-	return doc;
-}
-
-/* A private copy of the host in a temporary file; writeback off. */
-static struct host *
-open_doc(cJSON *doc)
-{
-	char path[] = "/tmp/wsd-test-startwu-XXXXXX";
-	char err[256] = "";
-	char *text = cJSON_Print(doc);
-	int fd = mkstemp(path);
-	struct host *h;
-
-	cr_assert_geq(fd, 0);
-	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	h = host_sim_open(path, false, err, sizeof(err));
-	cr_assert_not_null(h, "host_sim_open: %s", err);
-	unlink(path);
-	free(text);
-	cJSON_Delete(doc);
-	return h;
-}
-
-static cJSON *
-service_of(cJSON *doc, const char *name)
-{
-	cJSON *svc =
-	    cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "services"), name);
-
-	cr_assert_not_null(svc, "no services.%s", name);
-	return svc;
-}
-
-static void
-set_item(cJSON *obj, const char *key, cJSON *v)
-{
-	cJSON_DeleteItemFromObject(obj, key);
-	cJSON_AddItemToObject(obj, key, v);
-}
-
 static void
 set_fault(cJSON *svc, const char *key, cJSON *v)
 {
@@ -96,7 +32,7 @@ set_fault(cJSON *svc, const char *key, cJSON *v)
 
 	if (fault == NULL)
 		fault = cJSON_AddObjectToObject(svc, "fault");
-	set_item(fault, key, v);
+	fx_set_item(fault, key, v);
 }
 
 static void
@@ -107,27 +43,6 @@ run(struct host *h, bool dry, struct action_result *a)
 
 	action_result_init(a, action_start_wuauserv.id, dry);
 	action_start_wuauserv.run(&ctx, a);
-}
-
-static void
-assert_step(const struct action_result *a, size_t i, const char *name,
-	    enum step_status st, hr_t error)
-{
-	cr_assert_lt(i, a->n_steps, "no step %zu", i);
-	cr_assert_str_eq(a->steps[i].name, name);
-	cr_assert_eq(a->steps[i].status, st, "step \"%s\" is %s: %s", name,
-		     step_status_name(a->steps[i].status),
-		     a->steps[i].detail ? a->steps[i].detail : "");
-	cr_assert_eq(a->steps[i].error, error, "step \"%s\" error 0x%08X", name,
-		     a->steps[i].error);
-}
-
-static void
-assert_detail_has(const struct action_result *a, size_t i, const char *part)
-{
-	cr_assert_not_null(a->steps[i].detail);
-	cr_assert_not_null(strstr(a->steps[i].detail, part),
-			   "\"%s\" not in \"%s\"", part, a->steps[i].detail);
 }
 
 /* Run the wuauserv check; the status, and of one finding when asked. */
@@ -152,23 +67,10 @@ check_wuauserv_on(struct host *h, const char *finding, enum status *fst)
 	return st;
 }
 
-static enum svc_state
-state_of(struct host *h, const char *name)
-{
-	struct svc_status st = {0};
-
-	cr_assert_eq(h->ops->service_status(h, name, &st), HR_OK);
-	return st.state;
-}
-
 static void
 assert_unchanged(struct host *h, cJSON *before)
 {
-	cJSON *after = host_sim_snapshot(h);
-
-	cr_assert(cJSON_Compare(before, after, true), "the host changed");
-	cJSON_Delete(before);
-	cJSON_Delete(after);
+	fx_assert_same_doc(before, host_sim_snapshot(h));
 }
 
 Test(start_wuauserv, descriptor_and_catalogue_order)
@@ -199,7 +101,8 @@ Test(start_wuauserv, descriptor_and_catalogue_order)
 
 Test(start_wuauserv, stopped_service_is_started_and_the_check_passes)
 {
-	struct host *h = open_doc(load_example("wuauserv-stopped-error.json"));
+	struct host *h =
+	    fx_open_doc_take(fx_load_example("wuauserv-stopped-error.json"));
 	struct action_result a;
 	enum status fst = ST_SKIP;
 
@@ -208,16 +111,16 @@ Test(start_wuauserv, stopped_service_is_started_and_the_check_passes)
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_OK);
 	cr_assert_eq(a.n_steps, 2);
-	assert_step(&a, 0, "start wuauserv", STEP_OK, HR_OK);
+	fx_assert_step(&a, 0, "start wuauserv", STEP_OK, HR_OK);
 	cr_assert_str_eq(a.steps[0].detail, "start requested");
-	assert_step(&a, 1, "wait for wuauserv to run", STEP_OK, HR_OK);
-	assert_detail_has(&a, 1, "wuauserv is running (pid ");
+	fx_assert_step(&a, 1, "wait for wuauserv to run", STEP_OK, HR_OK);
+	fx_assert_detail_has(&a, 1, "wuauserv is running (pid ");
 	cr_assert_eq(a.n_changes, 1);
 	cr_assert_str_eq(a.changes[0].what, "wuauserv state");
 	cr_assert_str_eq(a.changes[0].before, "stopped");
 	cr_assert_str_eq(a.changes[0].after, "running");
 	cr_assert_null(a.backup);
-	cr_assert_eq(state_of(h, "wuauserv"), SVC_RUNNING);
+	cr_assert_eq(fx_service_state(h, "wuauserv"), SVC_RUNNING);
 	cr_assert_eq(check_wuauserv_on(h, NULL, NULL), ST_PASS);
 	action_result_clear(&a);
 	host_close(h);
@@ -225,16 +128,17 @@ Test(start_wuauserv, stopped_service_is_started_and_the_check_passes)
 
 Test(start_wuauserv, dry_run_plans_and_changes_nothing)
 {
-	struct host *h = open_doc(load_example("wuauserv-stopped-error.json"));
+	struct host *h =
+	    fx_open_doc_take(fx_load_example("wuauserv-stopped-error.json"));
 	cJSON *before = host_sim_snapshot(h);
 	struct action_result a;
 
 	run(h, true, &a);
 	cr_assert_eq(a.status, ACT_PLANNED);
 	cr_assert_eq(a.n_steps, 2);
-	assert_step(&a, 0, "start wuauserv", STEP_PLANNED, HR_OK);
+	fx_assert_step(&a, 0, "start wuauserv", STEP_PLANNED, HR_OK);
 	cr_assert_str_eq(a.steps[0].detail, "would start wuauserv");
-	assert_step(&a, 1, "wait for wuauserv to run", STEP_PLANNED, HR_OK);
+	fx_assert_step(&a, 1, "wait for wuauserv to run", STEP_PLANNED, HR_OK);
 	cr_assert_str_eq(a.steps[1].detail,
 			 "would wait up to 300 ms for wuauserv to run");
 	cr_assert_eq(a.n_changes, 0);
@@ -245,18 +149,18 @@ Test(start_wuauserv, dry_run_plans_and_changes_nothing)
 
 Test(start_wuauserv, running_service_is_skipped_with_the_reason)
 {
-	struct host *h = open_doc(load_example("healthy.json"));
+	struct host *h = fx_open_doc_take(fx_load_example("healthy.json"));
 	cJSON *before = host_sim_snapshot(h);
 	struct action_result a;
 
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_OK);
 	cr_assert_eq(a.n_steps, 2);
-	assert_step(&a, 0, "start wuauserv", STEP_SKIPPED, HR_OK);
+	fx_assert_step(&a, 0, "start wuauserv", STEP_SKIPPED, HR_OK);
 	cr_assert_str_eq(a.steps[0].detail,
 			 "wuauserv is already running (pid 3896): nothing to "
 			 "start");
-	assert_step(&a, 1, "wait for wuauserv to run", STEP_SKIPPED, HR_OK);
+	fx_assert_step(&a, 1, "wait for wuauserv to run", STEP_SKIPPED, HR_OK);
 	cr_assert_str_eq(a.steps[1].detail, "wuauserv was not started");
 	cr_assert_eq(a.n_changes, 0);
 	assert_unchanged(h, before);
@@ -267,7 +171,7 @@ Test(start_wuauserv, running_service_is_skipped_with_the_reason)
 Test(start_wuauserv, disabled_fails_and_leaves_the_start_type)
 {
 	struct host *h =
-	    open_doc(load_example("wuauserv-stopped-disabled.json"));
+	    fx_open_doc_take(fx_load_example("wuauserv-stopped-disabled.json"));
 	cJSON *before = host_sim_snapshot(h);
 	struct action_result a;
 	struct svc_config c = {0};
@@ -275,12 +179,12 @@ Test(start_wuauserv, disabled_fails_and_leaves_the_start_type)
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 1);
-	assert_step(&a, 0, "start wuauserv", STEP_FAILED, 0x80070422u);
-	assert_detail_has(&a, 0, "0x80070422, ERROR_SERVICE_DISABLED");
-	assert_detail_has(&a, 0,
-			  "This action does not change the start "
-			  "type");
-	assert_detail_has(&a, 0, "sc config wuauserv start= demand");
+	fx_assert_step(&a, 0, "start wuauserv", STEP_FAILED, 0x80070422u);
+	fx_assert_detail_has(&a, 0, "0x80070422, ERROR_SERVICE_DISABLED");
+	fx_assert_detail_has(&a, 0,
+			     "This action does not change the start "
+			     "type");
+	fx_assert_detail_has(&a, 0, "sc config wuauserv start= demand");
 	cr_assert_eq(a.n_changes, 0);
 	assert_unchanged(h, before);
 	cr_assert_eq(h->ops->service_config(h, "wuauserv", &c), HR_OK);
@@ -293,14 +197,14 @@ Test(start_wuauserv, disabled_fails_and_leaves_the_start_type)
 Test(start_wuauserv, dry_run_of_a_disabled_service_says_it_would_fail)
 {
 	struct host *h =
-	    open_doc(load_example("wuauserv-stopped-disabled.json"));
+	    fx_open_doc_take(fx_load_example("wuauserv-stopped-disabled.json"));
 	cJSON *before = host_sim_snapshot(h);
 	struct action_result a;
 
 	run(h, true, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 1);
-	assert_step(&a, 0, "start wuauserv", STEP_FAILED, 0x80070422u);
+	fx_assert_step(&a, 0, "start wuauserv", STEP_FAILED, 0x80070422u);
 	assert_unchanged(h, before);
 	action_result_clear(&a);
 	host_close(h);
@@ -308,18 +212,19 @@ Test(start_wuauserv, dry_run_of_a_disabled_service_says_it_would_fail)
 
 Test(start_wuauserv, start_fault_fails_the_start_step)
 {
-	cJSON *doc = load_example("wuauserv-stopped-error.json");
+	cJSON *doc = fx_load_example("wuauserv-stopped-error.json");
 	struct action_result a;
 	struct host *h;
 	cJSON *before;
 
-	set_fault(service_of(doc, "wuauserv"), "start", cJSON_CreateNumber(5));
-	h = open_doc(doc);
+	set_fault(fx_service_of(doc, "wuauserv"), "start",
+		  cJSON_CreateNumber(5));
+	h = fx_open_doc_take(doc);
 	before = host_sim_snapshot(h);
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 1);
-	assert_step(&a, 0, "start wuauserv", STEP_FAILED, 0x80070005u);
+	fx_assert_step(&a, 0, "start wuauserv", STEP_FAILED, 0x80070005u);
 	cr_assert_str_eq(a.steps[0].detail,
 			 "could not start wuauserv (0x80070005); it is left "
 			 "stopped");
@@ -331,42 +236,42 @@ Test(start_wuauserv, start_fault_fails_the_start_step)
 
 Test(start_wuauserv, a_dependency_that_cannot_start_is_its_code)
 {
-	cJSON *doc = load_example("wuauserv-stopped-error.json");
-	cJSON *rpc = service_of(doc, "RpcSs");
+	cJSON *doc = fx_load_example("wuauserv-stopped-error.json");
+	cJSON *rpc = fx_service_of(doc, "RpcSs");
 	struct action_result a;
 	struct host *h;
 
 	/* Stopped and unable to start: the SCM's 1068. */
-	set_item(rpc, "state", cJSON_CreateString("stopped"));
+	fx_set_item(rpc, "state", cJSON_CreateString("stopped"));
 	set_fault(rpc, "start", cJSON_CreateNumber(1053));
-	h = open_doc(doc);
+	h = fx_open_doc_take(doc);
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 1);
-	assert_step(&a, 0, "start wuauserv", STEP_FAILED, 0x8007042Cu);
+	fx_assert_step(&a, 0, "start wuauserv", STEP_FAILED, 0x8007042Cu);
 	cr_assert_str_eq(a.steps[0].detail,
 			 "could not start wuauserv (0x8007042C); it is left "
 			 "stopped");
-	cr_assert_eq(state_of(h, "wuauserv"), SVC_STOPPED);
+	cr_assert_eq(fx_service_state(h, "wuauserv"), SVC_STOPPED);
 	action_result_clear(&a);
 	host_close(h);
 }
 
 Test(start_wuauserv, hung_start_fails_the_wait_with_the_timeout)
 {
-	cJSON *doc = load_example("wuauserv-stopped-error.json");
+	cJSON *doc = fx_load_example("wuauserv-stopped-error.json");
 	struct action_result a;
 	struct host *h;
 
-	set_fault(service_of(doc, "wuauserv"), "hang_start",
+	set_fault(fx_service_of(doc, "wuauserv"), "hang_start",
 		  cJSON_CreateTrue());
-	h = open_doc(doc);
+	h = fx_open_doc_take(doc);
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 2);
-	assert_step(&a, 0, "start wuauserv", STEP_OK, HR_OK);
-	assert_step(&a, 1, "wait for wuauserv to run", STEP_FAILED,
-		    0x8007041Du);
+	fx_assert_step(&a, 0, "start wuauserv", STEP_OK, HR_OK);
+	fx_assert_step(&a, 1, "wait for wuauserv to run", STEP_FAILED,
+		       0x8007041Du);
 	cr_assert_str_eq(a.steps[1].detail,
 			 "wuauserv did not reach running within 300 ms (now "
 			 "start_pending)");
@@ -378,7 +283,7 @@ Test(start_wuauserv, hung_start_fails_the_wait_with_the_timeout)
 
 Test(start_wuauserv, svchost_without_its_servicedll_is_its_code)
 {
-	cJSON *doc = load_example("wuauserv-stopped-error.json");
+	cJSON *doc = fx_load_example("wuauserv-stopped-error.json");
 	struct action_result a;
 	struct host *h;
 
@@ -386,29 +291,29 @@ Test(start_wuauserv, svchost_without_its_servicedll_is_its_code)
 	cJSON_DeleteItemFromObject(
 	    cJSON_GetObjectItem(doc, "registry"),
 	    "HKLM\\SYSTEM\\CurrentControlSet\\Services\\wuauserv\\Parameters");
-	h = open_doc(doc);
+	h = fx_open_doc_take(doc);
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 1);
-	assert_step(&a, 0, "start wuauserv", STEP_FAILED, 0x80070002u);
+	fx_assert_step(&a, 0, "start wuauserv", STEP_FAILED, 0x80070002u);
 	action_result_clear(&a);
 	host_close(h);
 }
 
 Test(start_wuauserv, a_service_found_stopping_is_waited_for_first)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	struct action_result a;
 	struct host *h;
 
 	/* A pending state in the file stays: a stop that never ends. */
-	set_item(service_of(doc, "wuauserv"), "state",
-		 cJSON_CreateString("stop_pending"));
-	h = open_doc(doc);
+	fx_set_item(fx_service_of(doc, "wuauserv"), "state",
+		    cJSON_CreateString("stop_pending"));
+	h = fx_open_doc_take(doc);
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 1);
-	assert_step(&a, 0, "start wuauserv", STEP_FAILED, 0x8007041Du);
+	fx_assert_step(&a, 0, "start wuauserv", STEP_FAILED, 0x8007041Du);
 	cr_assert_str_eq(a.steps[0].detail,
 			 "wuauserv was stopping and did not stop within 300 "
 			 "ms (now stop_pending): it cannot be started before");
@@ -418,17 +323,17 @@ Test(start_wuauserv, a_service_found_stopping_is_waited_for_first)
 
 Test(start_wuauserv, missing_service_is_1060)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	struct action_result a;
 	struct host *h;
 
 	cJSON_DeleteItemFromObject(cJSON_GetObjectItem(doc, "services"),
 				   "wuauserv");
-	h = open_doc(doc);
+	h = fx_open_doc_take(doc);
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 1);
-	assert_step(&a, 0, "start wuauserv", STEP_FAILED, 0x80070424u);
+	fx_assert_step(&a, 0, "start wuauserv", STEP_FAILED, 0x80070424u);
 	cr_assert_str_eq(a.steps[0].detail,
 			 "wuauserv does not exist (0x80070424)");
 	action_result_clear(&a);

@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "checks/errors.h"
+#include "fixture.h"
 #include "checks/registry.h"
 #include "checks/result.h"
 #include "common/xalloc.h"
@@ -30,76 +31,6 @@ static const struct check_settings settings = {
     .agent_min_version = NULL,
 };
 
-static char *
-example_path(const char *name)
-{
-	const char *dir = getenv("WSUSDIAG_SOURCE_DIR");
-
-	cr_assert_not_null(dir, "WSUSDIAG_SOURCE_DIR is not set (run ctest)");
-	return xasprintf("%s/examples/hosts/%s", dir, name);
-}
-
-static struct host *
-open_file(const char *path)
-{
-	char err[256] = "";
-	struct host *h = host_sim_open(path, false, err, sizeof(err));
-
-	cr_assert_not_null(h, "host_sim_open(%s): %s", path, err);
-	return h;
-}
-
-static struct host *
-open_example(const char *name)
-{
-	char *path = example_path(name);
-	struct host *h = open_file(path);
-
-	free(path);
-	return h;
-}
-
-static cJSON *
-load_example(const char *name)
-{
-	char *path = example_path(name), *text;
-	FILE *fp = fopen(path, "rb");
-	long len;
-	cJSON *doc;
-
-	cr_assert_not_null(fp, "open %s", path);
-	fseek(fp, 0, SEEK_END);
-	len = ftell(fp);
-	rewind(fp);
-	text = xmalloc((size_t)len + 1);
-	cr_assert_eq(fread(text, 1, (size_t)len, fp), (size_t)len);
-	text[len] = '\0';
-	fclose(fp);
-	doc = cJSON_Parse(text);
-	cr_assert_not_null(doc, "parse %s", path);
-	free(text);
-	free(path);
-	return doc;
-}
-
-/* Open a host made from doc through a temporary file. */
-static struct host *
-open_doc(const cJSON *doc)
-{
-	char path[] = "/tmp/wsd-test-bits-jobs-XXXXXX";
-	char *text = cJSON_Print(doc);
-	int fd = mkstemp(path);
-	struct host *h;
-
-	cr_assert_geq(fd, 0);
-	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	h = open_file(path);
-	unlink(path);
-	free(text);
-	return h;
-}
-
 static void
 run_check(const struct check *c, struct host *h, struct check_result *r)
 {
@@ -111,7 +42,7 @@ run_check(const struct check *c, struct host *h, struct check_result *r)
 static void
 run_example(const char *name, struct check_result *r)
 {
-	struct host *h = open_example(name);
+	struct host *h = fx_open_example(name);
 
 	run_check(&check_bits_jobs, h, r);
 	host_close(h);
@@ -120,20 +51,10 @@ run_example(const char *name, struct check_result *r)
 static void
 run_doc(const cJSON *doc, struct check_result *r)
 {
-	struct host *h = open_doc(doc);
+	struct host *h = fx_open_doc(doc);
 
 	run_check(&check_bits_jobs, h, r);
 	host_close(h);
-}
-
-static const struct finding *
-find(const struct check_result *r, const char *id)
-{
-	for (size_t i = 0; i < r->n_findings; i++)
-		if (strcmp(r->findings[i].id, id) == 0)
-			return &r->findings[i];
-	cr_assert_fail("finding %s missing", id);
-	return NULL;
 }
 
 static size_t
@@ -246,7 +167,7 @@ Test(check_bits_jobs, healthy_passes)
 	run_example("healthy.json", &r);
 	cr_assert_eq(r.status, ST_PASS, "summary: %s", r.summary);
 	cr_assert_eq(r.n_findings, 1);
-	f = find(&r, "bits-jobs.job");
+	f = fx_find(&r, "bits-jobs.job");
 	cr_assert_eq(f->status, ST_PASS);
 	cr_assert_str_eq(f->message,
 			 "1 BITS job looked at, none in an error state; no "
@@ -315,7 +236,7 @@ assert_job_case(const struct job_case *c)
 	cr_assert_eq(r.status, c->status, "%s: %s", c->file, r.summary);
 	/* The healthy transferred job passes silently: one finding. */
 	cr_assert_eq(r.n_findings, 1, "%s", c->file);
-	f = find(&r, "bits-jobs.job");
+	f = fx_find(&r, "bits-jobs.job");
 	cr_assert_eq(f->status, c->status, "%s", c->file);
 	cr_assert_eq(f->error, c->code, "%s", c->file);
 	cr_assert_str_eq(f->observed, "error", "%s", c->file);
@@ -359,7 +280,7 @@ Test(check_bits_jobs, error_event_example_warns)
 	run_example("bits-jobs-error-event.json", &r);
 	cr_assert_eq(r.status, ST_WARN, "summary: %s", r.summary);
 	cr_assert_eq(r.n_findings, 2);
-	f = find(&r, "bits-jobs.event");
+	f = fx_find(&r, "bits-jobs.event");
 	cr_assert_eq(f->status, ST_WARN);
 	cr_assert_eq(f->error, 0x80072EE7u);
 	cr_assert_str_eq(f->message,
@@ -378,7 +299,7 @@ Test(check_bits_jobs, error_event_example_warns)
 	cr_assert(strstr(fact_str(f->details, "message"),
 			 "status code is 0x80072EE7") != NULL);
 	/* The job part still reports that no job is failing. */
-	f = find(&r, "bits-jobs.job");
+	f = fx_find(&r, "bits-jobs.job");
 	cr_assert_eq(f->status, ST_PASS);
 	cr_assert_str_eq(f->message,
 			 "1 BITS job looked at, none in an error state");
@@ -390,7 +311,7 @@ Test(check_bits_jobs, error_event_example_warns)
 
 Test(check_bits_jobs, transient_error_state_warns)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	struct check_result r;
 	const struct finding *f;
 
@@ -398,7 +319,7 @@ Test(check_bits_jobs, transient_error_state_warns)
 		"transient_error", "0x80200013");
 	run_doc(doc, &r);
 	cr_assert_eq(r.status, ST_WARN, "summary: %s", r.summary);
-	f = find(&r, "bits-jobs.job");
+	f = fx_find(&r, "bits-jobs.job");
 	cr_assert_eq(f->status, ST_WARN);
 	cr_assert_eq(f->error, 0x80200013u);
 	cr_assert_str_eq(f->observed, "transient_error");
@@ -416,7 +337,7 @@ Test(check_bits_jobs, transient_error_state_warns)
 
 Test(check_bits_jobs, error_without_code_and_unknown_code)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	struct check_result r;
 
 	add_job(doc, "{AAAAAAAA-0000-4000-8000-000000000001}", "error", NULL);
@@ -454,7 +375,7 @@ Test(check_bits_jobs, other_states_pass)
 	static const char *const states[] = {
 	    "queued",	   "connecting",   "transferring", "suspended",
 	    "transferred", "acknowledged", "cancelled"};
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	struct check_result r;
 	char id[64];
 
@@ -477,7 +398,7 @@ Test(check_bits_jobs, other_states_pass)
 
 Test(check_bits_jobs, no_jobs_passes)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	struct check_result r;
 
 	cJSON_DeleteItemFromObject(doc, "bits_jobs");
@@ -499,7 +420,7 @@ assert_jobs_error(const struct check_result *r, hr_t code, const char *msg)
 	const struct finding *f;
 
 	cr_assert_eq(r->status, ST_ERROR, "summary: %s", r->summary);
-	f = find(r, "bits-jobs.job");
+	f = fx_find(r, "bits-jobs.job");
 	cr_assert_eq(f->status, ST_ERROR);
 	cr_assert_eq(f->error, code);
 	cr_assert_str_eq(f->message, msg);
@@ -517,7 +438,7 @@ Test(check_bits_jobs, bits_disabled_is_error)
 	assert_jobs_error(&r, 0x80070422u,
 			  "could not list the BITS jobs (0x80070422): BITS is "
 			  "disabled");
-	cr_assert_str_eq(find(&r, "bits-jobs.job")->remedy_text,
+	cr_assert_str_eq(fx_find(&r, "bits-jobs.job")->remedy_text,
 			 advice(0x80070422u));
 	result_clear(&r);
 }
@@ -535,7 +456,7 @@ Test(check_bits_jobs, bits_missing_is_error)
 
 Test(check_bits_jobs, enum_access_denied_is_error)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	struct check_result r;
 
 	set_fault(doc, "bits", 5);
@@ -550,7 +471,7 @@ Test(check_bits_jobs, enum_access_denied_is_error)
 
 Test(check_bits_jobs, events_not_implemented_is_error)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	struct check_result r;
 	const struct finding *f;
 
@@ -559,13 +480,13 @@ Test(check_bits_jobs, events_not_implemented_is_error)
 	run_doc(doc, &r);
 	cr_assert_eq(r.status, ST_ERROR);
 	cr_assert_eq(r.n_findings, 2);
-	f = find(&r, "bits-jobs.event");
+	f = fx_find(&r, "bits-jobs.event");
 	cr_assert_eq(f->status, ST_ERROR);
 	cr_assert_eq(f->error, 0x80070078u);
 	cr_assert_str_eq(f->message, "could not read the " BITS_LOG
 				     " event log (0x80070078)");
 	/* The jobs were looked at, and the pass says only that. */
-	f = find(&r, "bits-jobs.job");
+	f = fx_find(&r, "bits-jobs.job");
 	cr_assert_eq(f->status, ST_PASS);
 	cr_assert_str_eq(f->message,
 			 "1 BITS job looked at, none in an error state");
@@ -577,25 +498,25 @@ Test(check_bits_jobs, events_not_implemented_is_error)
 
 Test(check_bits_jobs, missing_log_is_skip)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	struct check_result r;
 	const struct finding *f;
 
 	set_fault(doc, "events", 15007); /* ERROR_EVT_CHANNEL_NOT_FOUND */
 	run_doc(doc, &r);
 	cr_assert_eq(r.status, ST_PASS, "summary: %s", r.summary);
-	f = find(&r, "bits-jobs.event");
+	f = fx_find(&r, "bits-jobs.event");
 	cr_assert_eq(f->status, ST_SKIP);
 	cr_assert_eq(f->error, 0x80073A9Fu);
 	cr_assert(strstr(f->message, "no " BITS_LOG " event log") != NULL);
-	cr_assert_eq(find(&r, "bits-jobs.job")->status, ST_PASS);
+	cr_assert_eq(fx_find(&r, "bits-jobs.job")->status, ST_PASS);
 	result_clear(&r);
 	cJSON_Delete(doc);
 }
 
 Test(check_bits_jobs, both_parts_fail_independently)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	struct check_result r;
 
 	set_fault(doc, "events", 5);
@@ -604,9 +525,9 @@ Test(check_bits_jobs, both_parts_fail_independently)
 	run_doc(doc, &r);
 	cr_assert_eq(r.status, ST_ERROR);
 	cr_assert_eq(r.n_findings, 2);
-	cr_assert_eq(find(&r, "bits-jobs.job")->status, ST_FAIL);
-	cr_assert_eq(find(&r, "bits-jobs.job")->error, 0x80190193u);
-	cr_assert_eq(find(&r, "bits-jobs.event")->error, 0x80070005u);
+	cr_assert_eq(fx_find(&r, "bits-jobs.job")->status, ST_FAIL);
+	cr_assert_eq(fx_find(&r, "bits-jobs.job")->error, 0x80190193u);
+	cr_assert_eq(fx_find(&r, "bits-jobs.event")->error, 0x80070005u);
 	result_clear(&r);
 	cJSON_Delete(doc);
 }
@@ -615,7 +536,7 @@ Test(check_bits_jobs, both_parts_fail_independently)
 
 Test(check_bits_jobs, levels_and_logs)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	struct check_result r;
 
 	/* Not counted: information with a code, a warning without one or
@@ -659,7 +580,7 @@ Test(check_bits_jobs, levels_and_logs)
 
 Test(check_bits_jobs, seven_day_window_before_newest)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	struct check_result r;
 	const struct finding *f;
 
@@ -674,7 +595,7 @@ Test(check_bits_jobs, seven_day_window_before_newest)
 	run_doc(doc, &r);
 	cr_assert_eq(r.status, ST_WARN);
 	cr_assert_eq(count(&r, "bits-jobs.event"), 1);
-	f = find(&r, "bits-jobs.event");
+	f = fx_find(&r, "bits-jobs.event");
 	cr_assert_eq(f->error, 0x80200011u);
 	cr_assert_eq(fact_num(r.facts, "error_events"), 1);
 	cr_assert_eq(fact_num(r.facts, "events_read"), 5);
@@ -686,7 +607,7 @@ Test(check_bits_jobs, seven_day_window_before_newest)
 
 Test(check_bits_jobs, window_follows_the_newest_record)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	struct check_result r;
 
 	/* A log whose last word is an old error still reports it. */
@@ -696,7 +617,7 @@ Test(check_bits_jobs, window_follows_the_newest_record)
 		  "0x80200013");
 	run_doc(doc, &r);
 	cr_assert_eq(r.status, ST_WARN);
-	cr_assert_str_eq(find(&r, "bits-jobs.event")->message,
+	cr_assert_str_eq(fx_find(&r, "bits-jobs.event")->message,
 			 "the BITS client logged error event 61 with "
 			 "BG_E_INSUFFICIENT_RANGE_SUPPORT (0x80200013) at "
 			 "2024-02-29T23:59:59Z (1 time since "
@@ -709,7 +630,7 @@ Test(check_bits_jobs, window_follows_the_newest_record)
 
 Test(check_bits_jobs, empty_log)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	struct check_result r;
 
 	cJSON_DeleteItemFromObject(doc, "events");
@@ -726,7 +647,7 @@ Test(check_bits_jobs, empty_log)
 
 Test(check_bits_jobs, repeated_events_are_grouped)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	struct check_result r;
 	const struct finding *f;
 
@@ -758,7 +679,7 @@ Test(check_bits_jobs, repeated_events_are_grouped)
 
 Test(check_bits_jobs, caps_on_read_and_reported)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	struct check_result r;
 	char when[32], code[11];
 
@@ -796,47 +717,9 @@ static const struct {
     {"bits-jobs-error-event.json", ST_WARN},
 };
 
-/*
- * server and proxy probe the real network, so their result depends on
- * this machine's (the examples' WSUS server, wsus.corp.example, never
- * resolves); test_check_server.c and test_check_proxy.c judge them.
- */
-static bool
-is_network_check(const struct check *c)
-{
-	return strcmp(c->id, "server") == 0 || strcmp(c->id, "proxy") == 0;
-}
-
-/* Every check of the report on one example: bits-jobs is the one that
- * is not well, and nothing else fails. */
-static void
-assert_report(const char *file, enum status want)
-{
-	struct host *h = open_example(file);
-	bool seen = false;
-
-	for (size_t c = 0; c < check_count; c++) {
-		const struct check *chk = check_table[c];
-		struct check_result r;
-
-		if (is_network_check(chk))
-			continue;
-		run_check(chk, h, &r);
-		if (chk == &check_bits_jobs) {
-			seen = true;
-			cr_assert_eq(r.status, want, "%s: %s", file, r.summary);
-		} else {
-			cr_assert_neq(r.status, ST_FAIL, "%s: %s fails: %s",
-				      file, chk->id, r.summary);
-		}
-		result_clear(&r);
-	}
-	cr_assert(seen, "bits-jobs is not in check_table");
-	host_close(h);
-}
-
 Test(check_bits_jobs, report_fails_nothing_else)
 {
 	for (size_t i = 0; i < sizeof(examples) / sizeof(*examples); i++)
-		assert_report(examples[i].file, examples[i].status);
+		fx_assert_only(examples[i].file, &settings, "bits-jobs",
+			       examples[i].status);
 }

@@ -12,6 +12,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "fixture.h"
 #include "checks/registry.h"
 #include "checks/result.h"
 #include "common/xalloc.h"
@@ -30,75 +31,6 @@ static const struct check_settings settings = {
 };
 
 /* ---- hosts ------------------------------------------------------------- */
-
-static char *
-example_path(const char *name)
-{
-	const char *dir = getenv("WSUSDIAG_SOURCE_DIR");
-
-	cr_assert_not_null(dir, "WSUSDIAG_SOURCE_DIR is not set (run ctest)");
-	return xasprintf("%s/examples/hosts/%s", dir, name);
-}
-
-static struct host *
-open_file(const char *path)
-{
-	char err[256] = "";
-	struct host *h = host_sim_open(path, false, err, sizeof(err));
-
-	cr_assert_not_null(h, "host_sim_open(%s): %s", path, err);
-	return h;
-}
-
-static struct host *
-open_example(const char *name)
-{
-	char *path = example_path(name);
-	struct host *h = open_file(path);
-
-	free(path);
-	return h;
-}
-
-static cJSON *
-load_example(const char *name)
-{
-	char *path = example_path(name), *text;
-	FILE *fp = fopen(path, "rb");
-	long len;
-	cJSON *doc;
-
-	cr_assert_not_null(fp, "open %s", path);
-	fseek(fp, 0, SEEK_END);
-	len = ftell(fp);
-	rewind(fp);
-	text = xmalloc((size_t)len + 1);
-	cr_assert_eq(fread(text, 1, (size_t)len, fp), (size_t)len);
-	text[len] = '\0';
-	fclose(fp);
-	doc = cJSON_Parse(text);
-	cr_assert_not_null(doc, "parse %s", path);
-	free(text);
-	free(path);
-	return doc;
-}
-
-static struct host *
-open_doc(const cJSON *doc)
-{
-	char path[] = "/tmp/wsd-test-policy-XXXXXX";
-	char *text = cJSON_Print(doc);
-	int fd = mkstemp(path);
-	struct host *h;
-
-	cr_assert_geq(fd, 0);
-	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	h = open_file(path);
-	unlink(path);
-	free(text);
-	return h;
-}
 
 static cJSON *
 reg_key(cJSON *doc, const char *key)
@@ -153,7 +85,7 @@ open_gpo_fault(hr_t hr)
 {
 	struct fault_host *fh = xcalloc(1, sizeof(*fh));
 
-	fh->inner = open_example("healthy.json");
+	fh->inner = fx_open_example("healthy.json");
 	/* Only the calls the policy check makes are forwarded. */
 	fh->ops.kind = "test";
 	fh->ops.reg_get = fault_reg_get;
@@ -177,7 +109,7 @@ run_policy(struct host *h, struct check_result *r)
 static void
 run_example(const char *name, struct check_result *r)
 {
-	struct host *h = open_example(name);
+	struct host *h = fx_open_example(name);
 
 	run_policy(h, r);
 	host_close(h);
@@ -186,29 +118,10 @@ run_example(const char *name, struct check_result *r)
 static void
 run_doc(const cJSON *doc, struct check_result *r)
 {
-	struct host *h = open_doc(doc);
+	struct host *h = fx_open_doc(doc);
 
 	run_policy(h, r);
 	host_close(h);
-}
-
-static const struct finding *
-find(const struct check_result *r, const char *id)
-{
-	for (size_t i = 0; i < r->n_findings; i++)
-		if (strcmp(r->findings[i].id, id) == 0)
-			return &r->findings[i];
-	cr_assert_fail("finding %s missing", id);
-	return NULL;
-}
-
-static const cJSON *
-fact(const struct check_result *r, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->facts, key);
-
-	cr_assert_not_null(v, "fact %s missing", key);
-	return v;
 }
 
 static void
@@ -224,7 +137,7 @@ assert_remedy_action(const struct finding *f, const char *id)
 static void
 assert_gpos(const struct check_result *r, const char *const *want, size_t n)
 {
-	const cJSON *arr = fact(r, "applied_gpos");
+	const cJSON *arr = fx_fact(r, "applied_gpos");
 
 	cr_assert(cJSON_IsArray(arr));
 	cr_assert_eq((size_t)cJSON_GetArraySize(arr), n);
@@ -264,14 +177,14 @@ Test(check_policy, healthy_passes_every_finding)
 			     r.findings[i].message);
 		cr_assert_eq(r.findings[i].error, 0);
 	}
-	cr_assert_str_eq(find(&r, "policy.wuserver")->observed,
+	cr_assert_str_eq(fx_find(&r, "policy.wuserver")->observed,
 			 "http://wsus.corp.example:8530");
-	cr_assert_str_eq(find(&r, "policy.usewuserver")->observed, "1");
-	cr_assert_str_eq(fact(&r, "server_url")->valuestring,
+	cr_assert_str_eq(fx_find(&r, "policy.usewuserver")->observed, "1");
+	cr_assert_str_eq(fx_fact(&r, "server_url")->valuestring,
 			 "http://wsus.corp.example:8530");
-	cr_assert_str_eq(fact(&r, "status_server_url")->valuestring,
+	cr_assert_str_eq(fx_fact(&r, "status_server_url")->valuestring,
 			 "http://wsus.corp.example:8530");
-	cr_assert_eq(fact(&r, "use_wu_server")->valuedouble, 1);
+	cr_assert_eq(fx_fact(&r, "use_wu_server")->valuedouble, 1);
 	assert_gpos(&r, gpos, 3);
 	cr_assert_null(cJSON_GetObjectItem(r.facts, "applied_gpos_error"));
 	result_clear(&r);
@@ -305,16 +218,16 @@ Test(check_policy, no_wsus_policy)
 	run_example("no-wsus-policy.json", &r);
 	cr_assert_eq(r.status, ST_FAIL);
 	cr_assert_eq(r.n_findings, 3);
-	f = find(&r, "policy.wuserver");
+	f = fx_find(&r, "policy.wuserver");
 	assert_missing(f, 0x80244011u); /* WU_E_PT_SUS_SERVER_NOT_SET */
 	cr_assert_str_eq(f->expected, "http(s)://server[:port]");
-	assert_missing(find(&r, "policy.statusserver"), 0x80070002u);
-	f = find(&r, "policy.usewuserver");
+	assert_missing(fx_find(&r, "policy.statusserver"), 0x80070002u);
+	f = fx_find(&r, "policy.usewuserver");
 	assert_missing(f, 0x80070002u);
 	cr_assert_str_eq(f->expected, "1");
-	cr_assert(cJSON_IsNull(fact(&r, "server_url")));
-	cr_assert(cJSON_IsNull(fact(&r, "status_server_url")));
-	cr_assert(cJSON_IsNull(fact(&r, "use_wu_server")));
+	cr_assert(cJSON_IsNull(fx_fact(&r, "server_url")));
+	cr_assert(cJSON_IsNull(fx_fact(&r, "status_server_url")));
+	cr_assert(cJSON_IsNull(fx_fact(&r, "use_wu_server")));
 	assert_gpos(&r, gpos, 2);
 	result_clear(&r);
 }
@@ -326,7 +239,7 @@ Test(check_policy, usewuserver_0)
 
 	run_example("wsus-policy-usewuserver-0.json", &r);
 	cr_assert_eq(r.status, ST_FAIL);
-	f = find(&r, "policy.usewuserver");
+	f = fx_find(&r, "policy.usewuserver");
 	cr_assert_eq(f->status, ST_FAIL);
 	cr_assert_eq(f->error, 0);
 	cr_assert_str_eq(f->expected, "1");
@@ -334,9 +247,9 @@ Test(check_policy, usewuserver_0)
 	cr_assert_not_null(strstr(f->message, "Microsoft Update"));
 	cr_assert_not_null(strstr(f->remedy_text, GPUPDATE_TEXT));
 	assert_remedy_action(f, "gpupdate");
-	cr_assert_eq(find(&r, "policy.wuserver")->status, ST_PASS);
-	cr_assert_eq(find(&r, "policy.statusserver")->status, ST_PASS);
-	cr_assert_eq(fact(&r, "use_wu_server")->valuedouble, 0);
+	cr_assert_eq(fx_find(&r, "policy.wuserver")->status, ST_PASS);
+	cr_assert_eq(fx_find(&r, "policy.statusserver")->status, ST_PASS);
+	cr_assert_eq(fx_fact(&r, "use_wu_server")->valuedouble, 0);
 	result_clear(&r);
 }
 
@@ -347,7 +260,7 @@ Test(check_policy, bad_url)
 
 	run_example("wsus-policy-bad-url.json", &r);
 	cr_assert_eq(r.status, ST_FAIL);
-	f = find(&r, "policy.wuserver");
+	f = fx_find(&r, "policy.wuserver");
 	cr_assert_eq(f->status, ST_FAIL);
 	/* No scheme: ERROR_WINHTTP_UNRECOGNIZED_SCHEME. */
 	cr_assert_eq(f->error, 0x80072EE6u);
@@ -357,9 +270,9 @@ Test(check_policy, bad_url)
 			   f->message);
 	assert_remedy_action(f, "gpupdate");
 	/* Nothing to compare a bad server URL with: no second fault. */
-	cr_assert_eq(find(&r, "policy.statusserver")->status, ST_PASS);
-	cr_assert_eq(find(&r, "policy.usewuserver")->status, ST_PASS);
-	cr_assert_str_eq(fact(&r, "server_url")->valuestring,
+	cr_assert_eq(fx_find(&r, "policy.statusserver")->status, ST_PASS);
+	cr_assert_eq(fx_find(&r, "policy.usewuserver")->status, ST_PASS);
+	cr_assert_str_eq(fx_fact(&r, "server_url")->valuestring,
 			 "wsus.corp.example:8530");
 	result_clear(&r);
 }
@@ -370,7 +283,7 @@ Test(check_policy, bad_url)
 static void
 judge_url(const char *url, enum status *st, hr_t *err)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	cJSON *k = reg_key(doc, WU_KEY);
 	struct check_result r;
 	const struct finding *f;
@@ -378,10 +291,11 @@ judge_url(const char *url, enum status *st, hr_t *err)
 	cJSON_ReplaceItemInObject(k, "WUServer", cJSON_CreateString(url));
 	cJSON_ReplaceItemInObject(k, "WUStatusServer", cJSON_CreateString(url));
 	run_doc(doc, &r);
-	f = find(&r, "policy.wuserver");
+	f = fx_find(&r, "policy.wuserver");
 	*st = f->status;
 	*err = f->error;
-	cr_assert_eq(find(&r, "policy.statusserver")->status, *st, "%s", url);
+	cr_assert_eq(fx_find(&r, "policy.statusserver")->status, *st, "%s",
+		     url);
 	result_clear(&r);
 	cJSON_Delete(doc);
 }
@@ -459,7 +373,7 @@ Test(check_policy, long_label_is_malformed)
 static void
 run_with_status(const char *status_url, struct check_result *r)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	cJSON *k = reg_key(doc, WU_KEY);
 
 	if (status_url == NULL)
@@ -478,14 +392,14 @@ Test(check_policy, differing_status_server_warns)
 
 	run_with_status("http://wsus-report.corp.example:8530", &r);
 	cr_assert_eq(r.status, ST_WARN, "summary: %s", r.summary);
-	f = find(&r, "policy.statusserver");
+	f = fx_find(&r, "policy.statusserver");
 	cr_assert_eq(f->status, ST_WARN);
 	cr_assert_eq(f->error, 0);
 	cr_assert_str_eq(f->expected, "http://wsus.corp.example:8530");
 	cr_assert_str_eq(f->observed, "http://wsus-report.corp.example:8530");
 	cr_assert_null(f->remedy_action);
 	cr_assert_not_null(f->remedy_text);
-	cr_assert_eq(find(&r, "policy.wuserver")->status, ST_PASS);
+	cr_assert_eq(fx_find(&r, "policy.wuserver")->status, ST_PASS);
 	result_clear(&r);
 }
 
@@ -494,7 +408,7 @@ Test(check_policy, same_server_up_to_case_and_slash)
 	struct check_result r;
 
 	run_with_status("HTTP://WSUS.corp.example:8530/", &r);
-	cr_assert_eq(find(&r, "policy.statusserver")->status, ST_PASS);
+	cr_assert_eq(fx_find(&r, "policy.statusserver")->status, ST_PASS);
 	cr_assert_eq(r.status, ST_PASS);
 	result_clear(&r);
 }
@@ -505,8 +419,8 @@ Test(check_policy, status_server_missing_alone)
 
 	run_with_status(NULL, &r);
 	cr_assert_eq(r.status, ST_FAIL);
-	assert_missing(find(&r, "policy.statusserver"), 0x80070002u);
-	cr_assert_eq(find(&r, "policy.wuserver")->status, ST_PASS);
+	assert_missing(fx_find(&r, "policy.statusserver"), 0x80070002u);
+	cr_assert_eq(fx_find(&r, "policy.wuserver")->status, ST_PASS);
 	result_clear(&r);
 }
 
@@ -514,19 +428,19 @@ Test(check_policy, status_server_missing_alone)
 
 Test(check_policy, wuserver_not_a_string)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	struct check_result r;
 	const struct finding *f;
 
 	cJSON_ReplaceItemInObject(reg_key(doc, WU_KEY), "WUServer",
 				  cJSON_CreateNumber(8530));
 	run_doc(doc, &r);
-	f = find(&r, "policy.wuserver");
+	f = fx_find(&r, "policy.wuserver");
 	cr_assert_eq(f->status, ST_FAIL);
 	cr_assert_eq(f->error, 0x8007000Du);
-	cr_assert(cJSON_IsNull(fact(&r, "server_url")));
+	cr_assert(cJSON_IsNull(fx_fact(&r, "server_url")));
 	/* A status server with no valid server to compare with passes. */
-	cr_assert_eq(find(&r, "policy.statusserver")->status, ST_PASS);
+	cr_assert_eq(fx_find(&r, "policy.statusserver")->status, ST_PASS);
 	result_clear(&r);
 	cJSON_Delete(doc);
 }
@@ -534,12 +448,12 @@ Test(check_policy, wuserver_not_a_string)
 static const struct finding *
 use_finding(cJSON *value, struct check_result *r)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 
 	cJSON_ReplaceItemInObject(reg_key(doc, AU_KEY), "UseWUServer", value);
 	run_doc(doc, r);
 	cJSON_Delete(doc);
-	return find(r, "policy.usewuserver");
+	return fx_find(r, "policy.usewuserver");
 }
 
 Test(check_policy, usewuserver_values)
@@ -567,7 +481,7 @@ Test(check_policy, usewuserver_values)
 
 Test(check_policy, registry_unreadable_is_error)
 {
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	cJSON *fault = cJSON_AddObjectToObject(doc, "fault");
 	struct check_result r;
 
@@ -593,15 +507,15 @@ Test(check_policy, gpo_list_failure_is_a_note_not_a_failure)
 
 	run_policy(h, &r);
 	cr_assert_eq(r.status, ST_PASS, "summary: %s", r.summary);
-	cr_assert(cJSON_IsNull(fact(&r, "applied_gpos")));
-	e = fact(&r, "applied_gpos_error");
+	cr_assert(cJSON_IsNull(fx_fact(&r, "applied_gpos")));
+	e = fx_fact(&r, "applied_gpos_error");
 	cr_assert_str_eq(cJSON_GetObjectItem(e, "code")->valuestring,
 			 "0x80070005");
 	cr_assert_str_eq(cJSON_GetObjectItem(e, "name")->valuestring,
 			 "ERROR_ACCESS_DENIED");
-	cr_assert_not_null(
-	    strstr(fact(&r, "applied_gpos_note")->valuestring, "0x80070005"));
-	cr_assert_str_eq(fact(&r, "server_url")->valuestring,
+	cr_assert_not_null(strstr(fx_fact(&r, "applied_gpos_note")->valuestring,
+				  "0x80070005"));
+	cr_assert_str_eq(fx_fact(&r, "server_url")->valuestring,
 			 "http://wsus.corp.example:8530");
 	result_clear(&r);
 	host_close(h);
@@ -609,48 +523,12 @@ Test(check_policy, gpo_list_failure_is_a_note_not_a_failure)
 
 /* ---- the report -------------------------------------------------------- */
 
-/*
- * server and proxy probe the real network, so their result depends on
- * this machine's (the examples' WSUS server, wsus.corp.example, never
- * resolves); test_check_server.c and test_check_proxy.c judge them.
- */
-static bool
-is_network_check(const struct check *c)
-{
-	return strcmp(c->id, "server") == 0 || strcmp(c->id, "proxy") == 0;
-}
-
-/* Every check on one host: only `failing` may fail (or none). */
-static void
-assert_report(const char *name, const char *failing)
-{
-	struct host *h = open_example(name);
-	struct check_ctx ctx = {.host = h, .settings = &settings};
-
-	for (size_t i = 0; i < check_count; i++) {
-		struct check_result r;
-		bool mine =
-		    failing != NULL && strcmp(check_table[i]->id, failing) == 0;
-
-		if (is_network_check(check_table[i]))
-			continue;
-		check_run(check_table[i], &ctx, &r);
-		if (mine)
-			cr_assert_eq(r.status, ST_FAIL, "%s on %s: %s", r.id,
-				     name, r.summary);
-		else
-			cr_assert(r.status != ST_FAIL && r.status != ST_ERROR,
-				  "%s on %s is %s: %s", r.id, name,
-				  status_name(r.status), r.summary);
-		result_clear(&r);
-	}
-	host_close(h);
-}
-
 Test(check_policy, report_fails_only_policy)
 {
-	assert_report("healthy.json", NULL);
-	assert_report("no-wsus-policy.json", "policy");
-	assert_report("wsus-policy-usewuserver-0.json", "policy");
-	assert_report("wsus-policy-bad-url.json", "policy");
+	fx_assert_only("healthy.json", &settings, NULL, ST_PASS);
+	fx_assert_only("no-wsus-policy.json", &settings, "policy", ST_FAIL);
+	fx_assert_only("wsus-policy-usewuserver-0.json", &settings, "policy",
+		       ST_FAIL);
+	fx_assert_only("wsus-policy-bad-url.json", &settings, "policy",
+		       ST_FAIL);
 }

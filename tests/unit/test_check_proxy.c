@@ -8,6 +8,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "fixture.h"
 #include "checks/registry.h"
 #include "checks/result.h"
 #include "platform/host.h"
@@ -38,49 +39,6 @@ TestSuite(check_proxy, .init = setup, .timeout = 120);
 
 /* ---- hosts ------------------------------------------------------------- */
 
-static char *
-example_path(const char *name)
-{
-	const char *dir = getenv("WSUSDIAG_SOURCE_DIR");
-
-	cr_assert_not_null(dir, "WSUSDIAG_SOURCE_DIR is not set (run ctest)");
-	return xasprintf("%s/examples/hosts/%s", dir, name);
-}
-
-static struct host *
-open_example(const char *name)
-{
-	char *path = example_path(name), err[256] = "";
-	struct host *h = host_sim_open(path, false, err, sizeof(err));
-
-	cr_assert_not_null(h, "host_sim_open(%s): %s", path, err);
-	free(path);
-	return h;
-}
-
-static cJSON *
-load_example(const char *name)
-{
-	char *path = example_path(name), *text;
-	FILE *fp = fopen(path, "rb");
-	long len;
-	cJSON *doc;
-
-	cr_assert_not_null(fp, "open %s", path);
-	fseek(fp, 0, SEEK_END);
-	len = ftell(fp);
-	rewind(fp);
-	text = xmalloc((size_t)len + 1);
-	cr_assert_eq(fread(text, 1, (size_t)len, fp), (size_t)len);
-	text[len] = '\0';
-	fclose(fp);
-	doc = cJSON_Parse(text);
-	cr_assert_not_null(doc, "parse %s", path);
-	free(text);
-	free(path);
-	return doc;
-}
-
 static void
 set_or_null(cJSON *o, const char *name, const char *v)
 {
@@ -97,7 +55,7 @@ host_with(const char *machine, const char *machine_bypass, const char *user,
 	  const char *user_bypass)
 {
 	char path[] = "/tmp/test_check_proxy_XXXXXX", err[256] = "";
-	cJSON *doc = load_example("healthy.json");
+	cJSON *doc = fx_load_example("healthy.json");
 	cJSON *w = cJSON_GetObjectItem(doc, "winhttp_proxy");
 	cJSON *u = cJSON_GetObjectItem(doc, "ie_proxy");
 	struct host *h;
@@ -137,34 +95,19 @@ run(struct host *h, struct check_result *r)
 	check_run(&check_proxy, &ctx, r);
 }
 
-static const struct finding *
-find(const struct check_result *r, const char *id)
-{
-	const struct finding *hit = NULL;
-
-	for (size_t i = 0; i < r->n_findings; i++) {
-		if (strcmp(r->findings[i].id, id) == 0) {
-			cr_assert_null(hit, "%s appears twice", id);
-			hit = &r->findings[i];
-		}
-	}
-	cr_assert_not_null(hit, "no finding %s (summary: %s)", id, r->summary);
-	return hit;
-}
-
 /* Exactly the five findings, each once. */
 static void
 assert_all_ids(const struct check_result *r)
 {
 	cr_assert_eq(r->n_findings, sizeof(ids) / sizeof(ids[0]));
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
-		(void)find(r, ids[i]);
+		(void)fx_find(r, ids[i]);
 }
 
 static const struct finding *
 expect(const struct check_result *r, const char *id, enum status st, hr_t code)
 {
-	const struct finding *f = find(r, id);
+	const struct finding *f = fx_find(r, id);
 
 	cr_assert_eq(f->status, st, "%s is %s, not %s: %s", id,
 		     status_name(f->status), status_name(st), f->message);
@@ -186,7 +129,7 @@ fact_str(const cJSON *o, const char *name)
 
 Test(check_proxy, healthy_is_direct)
 {
-	struct host *h = open_example("healthy.json");
+	struct host *h = fx_open_example("healthy.json");
 	struct check_result r;
 	const struct finding *f;
 
@@ -211,7 +154,7 @@ Test(check_proxy, healthy_is_direct)
 
 Test(check_proxy, bad_name_is_invalidarg)
 {
-	struct host *h = open_example("proxy-bad-name.json");
+	struct host *h = fx_open_example("proxy-bad-name.json");
 	struct check_result r;
 	const struct finding *f;
 
@@ -236,7 +179,7 @@ Test(check_proxy, bad_name_is_invalidarg)
 
 Test(check_proxy, unresolvable_proxy)
 {
-	struct host *h = open_example("proxy-unresolvable.json");
+	struct host *h = fx_open_example("proxy-unresolvable.json");
 	struct check_result r;
 	const struct finding *f;
 	const cJSON *p;
@@ -270,7 +213,7 @@ Test(check_proxy, unresolvable_proxy)
 
 Test(check_proxy, mismatch_warns_with_the_import_remedy)
 {
-	struct host *h = open_example("proxy-mismatch.json");
+	struct host *h = fx_open_example("proxy-mismatch.json");
 	struct check_result r;
 	const struct finding *f;
 
@@ -609,7 +552,7 @@ Test(check_proxy, user_settings_unreadable_skips_mismatch)
 	struct wrap w;
 
 	/* WinHttpGetIEProxyConfigForCurrentUser in a service: no profile. */
-	wrap_open(&w, open_example("proxy-mismatch.json"), HR_OK,
+	wrap_open(&w, fx_open_example("proxy-mismatch.json"), HR_OK,
 		  hr_from_win32(WIN32_FILE_NOT_FOUND));
 	run(&w.base, &r);
 	/* Direct, and nothing to compare with: nothing was judged. */
@@ -629,7 +572,7 @@ Test(check_proxy, machine_settings_unreadable_is_an_error)
 	const struct finding *f;
 	struct wrap w;
 
-	wrap_open(&w, open_example("healthy.json"),
+	wrap_open(&w, fx_open_example("healthy.json"),
 		  hr_from_win32(WIN32_ACCESS_DENIED), HR_OK);
 	run(&w.base, &r);
 	cr_assert_eq(r.status, ST_ERROR);
@@ -672,7 +615,7 @@ Test(check_proxy, registered_after_wuauserv_before_agent)
 static void
 statuses(const char *name, enum status *out)
 {
-	struct host *h = open_example(name);
+	struct host *h = fx_open_example(name);
 	struct check_ctx ctx = {.host = h, .settings = &settings};
 	struct check_result r;
 

@@ -17,6 +17,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "fixture.h"
 #include "checks/registry.h"
 #include "checks/result.h"
 #include "common/xalloc.h"
@@ -59,84 +60,17 @@ TestSuite(check_server, .init = setup, .timeout = 120);
 
 /* ---- hosts ------------------------------------------------------------- */
 
-static char *
-example_path(const char *name)
-{
-	const char *dir = getenv("WSUSDIAG_SOURCE_DIR");
-
-	cr_assert_not_null(dir, "WSUSDIAG_SOURCE_DIR is not set (run ctest)");
-	return xasprintf("%s/examples/hosts/%s", dir, name);
-}
-
-static struct host *
-open_file(const char *path)
-{
-	char err[256] = "";
-	struct host *h = host_sim_open(path, false, err, sizeof(err));
-
-	cr_assert_not_null(h, "host_sim_open(%s): %s", path, err);
-	return h;
-}
-
-static cJSON *
-load_example(const char *name)
-{
-	char *path = example_path(name), *text;
-	FILE *fp = fopen(path, "rb");
-	long len;
-	cJSON *doc;
-
-	cr_assert_not_null(fp, "open %s", path);
-	fseek(fp, 0, SEEK_END);
-	len = ftell(fp);
-	rewind(fp);
-	text = xmalloc((size_t)len + 1);
-	cr_assert_eq(fread(text, 1, (size_t)len, fp), (size_t)len);
-	text[len] = '\0';
-	fclose(fp);
-	doc = cJSON_Parse(text);
-	cr_assert_not_null(doc, "parse %s", path);
-	free(text);
-	free(path);
-	return doc;
-}
-
-/* Open a host made from doc through a temporary file. */
-static struct host *
-open_doc(const cJSON *doc)
-{
-	char path[] = "/tmp/wsd-test-server-XXXXXX";
-	char *text = cJSON_Print(doc);
-	int fd = mkstemp(path);
-	struct host *h;
-
-	cr_assert_geq(fd, 0);
-	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	h = open_file(path);
-	unlink(path);
-	free(text);
-	return h;
-}
-
-static void
-set_str(cJSON *obj, const char *key, const char *v)
-{
-	cJSON_DeleteItemFromObject(obj, key);
-	cJSON_AddStringToObject(obj, key, v);
-}
-
 /* wsus-local.json with its policy pointing at url. */
 static cJSON *
 local_doc(const char *url)
 {
-	cJSON *doc = load_example("wsus-local.json");
+	cJSON *doc = fx_load_example("wsus-local.json");
 	cJSON *key =
 	    cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "registry"), WU_KEY);
 
 	cr_assert_not_null(key, "wsus-local.json has no %s", WU_KEY);
-	set_str(key, "WUServer", url);
-	set_str(key, "WUStatusServer", url);
+	fx_set_str(key, "WUServer", url);
+	fx_set_str(key, "WUStatusServer", url);
 	return doc;
 }
 
@@ -157,9 +91,9 @@ set_proxy(cJSON *doc, const char *proxy, const char *bypass)
 	cJSON *p = cJSON_GetObjectItem(doc, "winhttp_proxy");
 
 	cr_assert_not_null(p);
-	set_str(p, "proxy", proxy);
+	fx_set_str(p, "proxy", proxy);
 	if (bypass != NULL)
-		set_str(p, "bypass", bypass);
+		fx_set_str(p, "bypass", bypass);
 }
 
 static void
@@ -175,7 +109,7 @@ run_check(struct host *h, uint32_t timeout_ms, struct check_result *r)
 static void
 run_doc(const cJSON *doc, uint32_t timeout_ms, struct check_result *r)
 {
-	struct host *h = open_doc(doc);
+	struct host *h = fx_open_doc(doc);
 
 	run_check(h, timeout_ms, r);
 	host_close(h);
@@ -195,16 +129,6 @@ run_url(const char *url, const char *ca_file, struct check_result *r)
 
 /* ---- assertions -------------------------------------------------------- */
 
-static const struct finding *
-find(const struct check_result *r, const char *id)
-{
-	for (size_t i = 0; i < r->n_findings; i++)
-		if (strcmp(r->findings[i].id, id) == 0)
-			return &r->findings[i];
-	cr_assert_fail("finding %s missing (%s)", id, r->summary);
-	return NULL;
-}
-
 /* Every finding once, in the order of diagnosis. */
 static void
 assert_shape(const struct check_result *r)
@@ -219,7 +143,7 @@ static void
 assert_finding(const struct check_result *r, const char *id, enum status st,
 	       hr_t code)
 {
-	const struct finding *f = find(r, id);
+	const struct finding *f = fx_find(r, id);
 
 	cr_assert_eq(f->status, st, "%s is %s, not %s: %s", id,
 		     status_name(f->status), status_name(st), f->message);
@@ -271,18 +195,9 @@ assert_all_pass(const struct check_result *r, bool https)
 }
 
 static const cJSON *
-fact(const struct check_result *r, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->facts, key);
-
-	cr_assert_not_null(v, "fact %s missing", key);
-	return v;
-}
-
-static const cJSON *
 timing(const struct check_result *r, const char *phase)
 {
-	const cJSON *t = fact(r, "timing_ms");
+	const cJSON *t = fx_fact(r, "timing_ms");
 
 	cr_assert(cJSON_IsObject(t));
 	return cJSON_GetObjectItemCaseSensitive(t, phase);
@@ -397,17 +312,17 @@ Test(check_server, descriptor)
 
 Test(check_server, no_policy_fails_url)
 {
-	char *path = example_path("no-wsus-policy.json");
-	struct host *h = open_file(path);
+	char *path = fx_example_path("no-wsus-policy.json");
+	struct host *h = fx_open_file(path);
 	struct check_result r;
 	const struct finding *f;
 
 	run_check(h, 5000, &r);
 	assert_fails_at(&r, "server.url", HR_SUS_SERVER_NOT_SET);
-	f = find(&r, "server.url");
+	f = fx_find(&r, "server.url");
 	cr_assert(strstr(f->message, "policy check") != NULL, "%s", f->message);
 	cr_assert_not_null(f->remedy_text);
-	cr_assert(cJSON_IsNull(fact(&r, "url")));
+	cr_assert(cJSON_IsNull(fx_fact(&r, "url")));
 	cr_assert_null(cJSON_GetObjectItem(r.facts, "probes"));
 	result_clear(&r);
 	host_close(h);
@@ -416,13 +331,13 @@ Test(check_server, no_policy_fails_url)
 
 Test(check_server, url_without_scheme)
 {
-	char *path = example_path("wsus-policy-bad-url.json");
-	struct host *h = open_file(path);
+	char *path = fx_example_path("wsus-policy-bad-url.json");
+	struct host *h = fx_open_file(path);
 	struct check_result r;
 
 	run_check(h, 5000, &r);
 	assert_fails_at(&r, "server.url", HR_UNRECOGNIZED);
-	cr_assert_str_eq(find(&r, "server.url")->observed,
+	cr_assert_str_eq(fx_find(&r, "server.url")->observed,
 			 "wsus.corp.example:8530");
 	result_clear(&r);
 	host_close(h);
@@ -467,18 +382,19 @@ Test(check_server, nginx_http_passes)
 
 	run_nginx("good", false, true, &r);
 	assert_all_pass(&r, false);
-	cr_assert_str_eq(find(&r, "server.range")->observed, "bytes 0-99/3000");
-	cr_assert_str_eq(find(&r, "server.content_length")->observed,
+	cr_assert_str_eq(fx_find(&r, "server.range")->observed,
+			 "bytes 0-99/3000");
+	cr_assert_str_eq(fx_find(&r, "server.content_length")->observed,
 			 "Content-Length: 3000");
-	cr_assert_str_eq(cJSON_GetStringValue(fact(&r, "resolved_address")),
+	cr_assert_str_eq(cJSON_GetStringValue(fx_fact(&r, "resolved_address")),
 			 "127.0.0.1");
-	cr_assert(cJSON_IsNull(fact(&r, "effective_proxy")));
+	cr_assert(cJSON_IsNull(fx_fact(&r, "effective_proxy")));
 	cr_assert(cJSON_IsNumber(timing(&r, "dns")));
 	cr_assert(cJSON_IsNumber(timing(&r, "connect")));
 	cr_assert(cJSON_IsNull(timing(&r, "tls")));
 	cr_assert(cJSON_IsNumber(timing(&r, "first_byte")));
 	cr_assert_gt(timing(&r, "first_byte")->valuedouble, 0);
-	probes = fact(&r, "probes");
+	probes = fx_fact(&r, "probes");
 	cr_assert_eq(cJSON_GetArraySize(probes), 4);
 	result_clear(&r);
 }
@@ -511,7 +427,7 @@ Test(check_server, tls_wrong_name)
 
 	run_nginx("wrong-name", true, true, &r);
 	assert_fails_at(&r, "server.tls", HR_CERT_CN_INVALID);
-	cr_assert_not_null(find(&r, "server.tls")->remedy_text);
+	cr_assert_not_null(fx_find(&r, "server.tls")->remedy_text);
 	result_clear(&r);
 }
 
@@ -566,7 +482,7 @@ Test(check_server, range_ignored)
 
 	run_bad(BADSRV_RANGE_IGNORED, 0, 5000, &r);
 	assert_fails_at(&r, "server.range", HR_NO_RANGE_SUPPORT);
-	f = find(&r, "server.range");
+	f = fx_find(&r, "server.range");
 	cr_assert_str_eq(f->observed, "200 OK");
 	cr_assert_str_eq(f->expected,
 			 "206 with Content-Range: bytes 0-99/3000");
@@ -579,7 +495,7 @@ Test(check_server, range_with_wrong_content_range)
 
 	run_bad(BADSRV_RANGE_WRONG, 0, 5000, &r);
 	assert_fails_at(&r, "server.range", HR_NO_RANGE_SUPPORT);
-	cr_assert_str_eq(find(&r, "server.range")->observed,
+	cr_assert_str_eq(fx_find(&r, "server.range")->observed,
 			 "bytes 100-199/3000");
 	result_clear(&r);
 }
@@ -590,7 +506,8 @@ Test(check_server, forbidden_403)
 
 	run_bad(BADSRV_STATUS, 403, 5000, &r);
 	assert_fails_at(&r, "server.iuident", HR_HTTP_403);
-	cr_assert_str_eq(find(&r, "server.iuident")->observed, "403 Forbidden");
+	cr_assert_str_eq(fx_find(&r, "server.iuident")->observed,
+			 "403 Forbidden");
 	result_clear(&r);
 }
 
@@ -610,7 +527,7 @@ Test(check_server, other_status_named)
 
 	run_bad(BADSRV_STATUS, 500, 5000, &r);
 	assert_fails_at(&r, "server.iuident", HR_HTTP_500);
-	f = find(&r, "server.iuident");
+	f = fx_find(&r, "server.iuident");
 	cr_assert(strstr(f->message, "500 Internal Server Error") != NULL, "%s",
 		  f->message);
 	result_clear(&r);
@@ -625,7 +542,7 @@ Test(check_server, iuident_missing_but_wuident_served)
 	run_bad(BADSRV_NO_IUIDENT, 0, 5000, &r);
 	assert_shape(&r);
 	assert_finding(&r, "server.iuident", ST_WARN, HR_HTTP_404);
-	f = find(&r, "server.iuident");
+	f = fx_find(&r, "server.iuident");
 	cr_assert(strstr(f->message, "GET /iuident.cab answered 404") != NULL,
 		  "%s", f->message);
 	assert_finding(&r, "server.content_length", ST_PASS, 0);
@@ -650,7 +567,7 @@ Test(check_server, never_answers_costs_one_timeout)
 	cr_assert_eq(requests, 1);
 	cr_assert_lt(took, 2000 + 3000, "took %llu ms",
 		     (unsigned long long)took);
-	cr_assert_eq(cJSON_GetArraySize(fact(&r, "probes")), 1);
+	cr_assert_eq(cJSON_GetArraySize(fx_fact(&r, "probes")), 1);
 	result_clear(&r);
 }
 
@@ -670,7 +587,7 @@ Test(check_server, later_probes_get_only_the_remaining_time)
 	assert_fails_at(&r, "server.content_length", HR_TIMEOUT);
 	assert_finding(&r, "server.iuident", ST_PASS, 0);
 	cr_assert_eq(requests, 3);
-	cr_assert_eq(cJSON_GetArraySize(fact(&r, "probes")), 3);
+	cr_assert_eq(cJSON_GetArraySize(fx_fact(&r, "probes")), 3);
 	cr_assert_lt(took, 2000 + 3000, "took %llu ms",
 		     (unsigned long long)took);
 	result_clear(&r);
@@ -688,7 +605,7 @@ Test(check_server, closed_port)
 	run_url(url, NULL, &r);
 	close(fd);
 	assert_fails_at(&r, "server.connect", HR_CANNOT_CONNECT);
-	cr_assert_eq(cJSON_GetArraySize(fact(&r, "probes")), 1);
+	cr_assert_eq(cJSON_GetArraySize(fx_fact(&r, "probes")), 1);
 	result_clear(&r);
 	free(url);
 }
@@ -700,9 +617,9 @@ Test(check_server, name_does_not_resolve)
 
 	run_url("http://wsus.invalid:8530", NULL, &r);
 	assert_fails_at(&r, "server.resolve", HR_NAME_NOT_RESOLVED);
-	f = find(&r, "server.resolve");
+	f = fx_find(&r, "server.resolve");
 	cr_assert(strstr(f->message, "wsus.invalid") != NULL, "%s", f->message);
-	cr_assert(cJSON_IsNull(fact(&r, "resolved_address")));
+	cr_assert(cJSON_IsNull(fx_fact(&r, "resolved_address")));
 	cr_assert(cJSON_IsNull(timing(&r, "dns")));
 	result_clear(&r);
 }
@@ -729,9 +646,9 @@ Test(check_server, probes_go_through_the_machine_proxy)
 	badsrv_stop(s);
 	close(fd);
 	assert_fails_at(&r, "server.connect", HR_CANNOT_CONNECT);
-	f = find(&r, "server.connect");
+	f = fx_find(&r, "server.connect");
 	cr_assert(strstr(f->message, "the proxy") != NULL, "%s", f->message);
-	cr_assert_str_eq(cJSON_GetStringValue(fact(&r, "effective_proxy")),
+	cr_assert_str_eq(cJSON_GetStringValue(fx_fact(&r, "effective_proxy")),
 			 proxy);
 	result_clear(&r);
 	cJSON_Delete(doc);
@@ -752,7 +669,7 @@ Test(check_server, bypass_list_honoured)
 	cr_assert_eq(badsrv_requests(s), 4);
 	badsrv_stop(s);
 	assert_all_pass(&r, false);
-	cr_assert(cJSON_IsNull(fact(&r, "effective_proxy")));
+	cr_assert(cJSON_IsNull(fx_fact(&r, "effective_proxy")));
 	result_clear(&r);
 	cJSON_Delete(doc);
 	free(url);
@@ -767,7 +684,7 @@ Test(check_server, proxy_name_does_not_resolve)
 	set_proxy(doc, "proxy.invalid:3128", NULL);
 	run_doc(doc, 5000, &r);
 	assert_fails_at(&r, "server.resolve", HR_NAME_NOT_RESOLVED);
-	f = find(&r, "server.resolve");
+	f = fx_find(&r, "server.resolve");
 	cr_assert(strstr(f->message, "the proxy proxy.invalid") != NULL, "%s",
 		  f->message);
 	result_clear(&r);
@@ -790,7 +707,7 @@ Test(check_server, local_example_fails_nothing)
 	nginx_up(&n, "good");
 	url = nginx_url(&n, false);
 	doc = local_doc(url);
-	h = open_doc(doc);
+	h = fx_open_doc(doc);
 	ctx.host = h;
 	for (size_t i = 0; i < check_count; i++) {
 		struct check_result r;
@@ -815,8 +732,8 @@ Test(check_server, local_example_fails_nothing)
  */
 Test(check_server, healthy_example_names_an_unresolvable_server)
 {
-	char *path = example_path("healthy.json");
-	struct host *h = open_file(path);
+	char *path = fx_example_path("healthy.json");
+	struct host *h = fx_open_file(path);
 	struct check_result r;
 
 	run_check(h, 5000, &r);

@@ -12,6 +12,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "fixture.h"
 #include "checks/registry.h"
 #include "checks/result.h"
 #include "common/xalloc.h"
@@ -34,76 +35,6 @@ static const struct check_settings settings = {
     .agent_min_version = NULL,
 };
 
-static const char *
-source_dir(void)
-{
-	const char *dir = getenv("WSUSDIAG_SOURCE_DIR");
-
-	cr_assert_not_null(dir, "WSUSDIAG_SOURCE_DIR is not set (run ctest)");
-	return dir;
-}
-
-static struct host *
-open_file(const char *path)
-{
-	char err[256] = "";
-	struct host *h = host_sim_open(path, false, err, sizeof(err));
-
-	cr_assert_not_null(h, "host_sim_open(%s): %s", path, err);
-	return h;
-}
-
-static struct host *
-open_example(const char *name)
-{
-	char *path = xasprintf("%s/examples/hosts/%s", source_dir(), name);
-	struct host *h = open_file(path);
-
-	free(path);
-	return h;
-}
-
-static cJSON *
-load_healthy(void)
-{
-	char *path = xasprintf("%s/examples/hosts/healthy.json", source_dir());
-	FILE *fp = fopen(path, "rb");
-	char *text;
-	cJSON *doc;
-	long n;
-
-	cr_assert_not_null(fp, "open %s", path);
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	rewind(fp);
-	text = xmalloc((size_t)n + 1);
-	cr_assert_eq(fread(text, 1, (size_t)n, fp), (size_t)n);
-	text[n] = '\0';
-	fclose(fp);
-	doc = cJSON_Parse(text);
-	cr_assert_not_null(doc, "parse %s", path);
-	free(text);
-	free(path);
-	return doc;
-}
-
-static struct host *
-open_doc(const cJSON *doc)
-{
-	char path[] = "/tmp/wsd-test-store-XXXXXX";
-	char *text = cJSON_Print(doc);
-	int fd = mkstemp(path);
-	struct host *h;
-
-	cr_assert_geq(fd, 0);
-	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	h = open_file(path);
-	unlink(path);
-	free(text);
-	return h;
-}
-
 static void
 run_check(struct host *h, struct check_result *r)
 {
@@ -115,7 +46,7 @@ run_check(struct host *h, struct check_result *r)
 static void
 run_example(const char *name, struct check_result *r)
 {
-	struct host *h = open_example(name);
+	struct host *h = fx_open_example(name);
 
 	run_check(h, r);
 	host_close(h);
@@ -124,7 +55,7 @@ run_example(const char *name, struct check_result *r)
 static void
 run_doc(const cJSON *doc, struct check_result *r)
 {
-	struct host *h = open_doc(doc);
+	struct host *h = fx_open_doc(doc);
 
 	run_check(h, r);
 	host_close(h);
@@ -140,32 +71,6 @@ static cJSON *
 volume_c(cJSON *doc)
 {
 	return cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "volumes"), "C:");
-}
-
-static void
-set_num(cJSON *obj, const char *key, double v)
-{
-	cJSON_DeleteItemFromObject(obj, key);
-	cJSON_AddNumberToObject(obj, key, v);
-}
-
-static const struct finding *
-find(const struct check_result *r, const char *id)
-{
-	for (size_t i = 0; i < r->n_findings; i++)
-		if (strcmp(r->findings[i].id, id) == 0)
-			return &r->findings[i];
-	cr_assert_fail("finding %s missing", id);
-	return NULL;
-}
-
-static const cJSON *
-fact(const struct check_result *r, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->facts, key);
-
-	cr_assert_not_null(v, "fact %s missing", key);
-	return v;
 }
 
 static void
@@ -234,20 +139,21 @@ Test(check_store, healthy_passes_every_finding)
 			     r.findings[i].message);
 		cr_assert_eq(r.findings[i].error, 0);
 	}
-	cr_assert_str_eq(find(&r, "store.datastore")->observed,
+	cr_assert_str_eq(fx_find(&r, "store.datastore")->observed,
 			 "present, 72 MiB");
-	cr_assert_str_eq(find(&r, "store.free_space")->observed,
+	cr_assert_str_eq(fx_find(&r, "store.free_space")->observed,
 			 "64.0 GiB free of 237.8 GiB");
-	cr_assert_str_eq(find(&r, "store.free_space")->expected,
+	cr_assert_str_eq(fx_find(&r, "store.free_space")->expected,
 			 "at least 2.0 GiB free");
-	cr_assert_str_eq(find(&r, "store.errors")->message,
+	cr_assert_str_eq(fx_find(&r, "store.errors")->message,
 			 "no data store errors in the 6 lines of "
 			 "WindowsUpdate.log read or in the event logs");
-	cr_assert_str_eq(fact(&r, "software_distribution")->valuestring, SD);
-	cr_assert_str_eq(fact(&r, "datastore")->valuestring, EDB);
-	cr_assert_eq(fact(&r, "datastore_bytes")->valuedouble, 75497472);
-	cr_assert_eq(fact(&r, "volume_free_bytes")->valuedouble, 68719476736.0);
-	cr_assert_eq(cJSON_GetArraySize(fact(&r, "event_logs_read")), 2);
+	cr_assert_str_eq(fx_fact(&r, "software_distribution")->valuestring, SD);
+	cr_assert_str_eq(fx_fact(&r, "datastore")->valuestring, EDB);
+	cr_assert_eq(fx_fact(&r, "datastore_bytes")->valuedouble, 75497472);
+	cr_assert_eq(fx_fact(&r, "volume_free_bytes")->valuedouble,
+		     68719476736.0);
+	cr_assert_eq(cJSON_GetArraySize(fx_fact(&r, "event_logs_read")), 2);
 	result_clear(&r);
 }
 
@@ -258,7 +164,7 @@ Test(check_store, store_missing)
 
 	run_example("store-missing.json", &r);
 	cr_assert_eq(r.status, ST_FAIL);
-	f = find(&r, "store.folder");
+	f = fx_find(&r, "store.folder");
 	cr_assert_eq(f->status, ST_FAIL);
 	cr_assert_eq(f->error, 0x80070002u);
 	cr_assert_str_eq(f->expected, "present");
@@ -266,11 +172,11 @@ Test(check_store, store_missing)
 	assert_remedy_action(f, "start-wuauserv");
 	cr_assert_not_null(strstr(f->remedy_text, "sc start wuauserv"));
 	/* The one fault: the rest does not pile on. */
-	cr_assert_eq(find(&r, "store.datastore")->status, ST_SKIP);
-	f = find(&r, "store.free_space");
+	cr_assert_eq(fx_find(&r, "store.datastore")->status, ST_SKIP);
+	f = fx_find(&r, "store.free_space");
 	cr_assert_eq(f->status, ST_PASS);
 	cr_assert_not_null(strstr(f->message, "holding C:\\Windows"));
-	cr_assert_eq(find(&r, "store.errors")->status, ST_PASS);
+	cr_assert_eq(fx_find(&r, "store.errors")->status, ST_PASS);
 	result_clear(&r);
 }
 
@@ -281,15 +187,15 @@ Test(check_store, datastore_missing)
 
 	run_example("store-datastore-missing.json", &r);
 	cr_assert_eq(r.status, ST_FAIL);
-	f = find(&r, "store.datastore");
+	f = fx_find(&r, "store.datastore");
 	cr_assert_eq(f->status, ST_FAIL);
 	cr_assert_eq(f->error, 0x80070002u);
 	cr_assert_str_eq(f->observed, "missing");
 	cr_assert_str_eq(f->remedy_text, RESET_TEXT);
 	assert_remedy_action(f, "reset-store");
-	cr_assert_eq(find(&r, "store.folder")->status, ST_PASS);
-	cr_assert_eq(find(&r, "store.free_space")->status, ST_PASS);
-	cr_assert_eq(find(&r, "store.errors")->status, ST_PASS);
+	cr_assert_eq(fx_find(&r, "store.folder")->status, ST_PASS);
+	cr_assert_eq(fx_find(&r, "store.free_space")->status, ST_PASS);
+	cr_assert_eq(fx_find(&r, "store.errors")->status, ST_PASS);
 	result_clear(&r);
 }
 
@@ -300,7 +206,7 @@ Test(check_store, low_disk)
 
 	run_example("store-low-disk.json", &r);
 	cr_assert_eq(r.status, ST_FAIL);
-	f = find(&r, "store.free_space");
+	f = fx_find(&r, "store.free_space");
 	cr_assert_eq(f->status, ST_FAIL);
 	cr_assert_eq(f->error, 0x80070070u); /* ERROR_DISK_FULL */
 	cr_assert_str_eq(f->observed, "300 MiB free of 237.8 GiB");
@@ -310,23 +216,23 @@ Test(check_store, low_disk)
 			 "room to download and unpack");
 	cr_assert_null(f->remedy_action);
 	cr_assert_not_null(strstr(f->remedy_text, "Windows Update Cleanup"));
-	cr_assert_eq(find(&r, "store.folder")->status, ST_PASS);
-	cr_assert_eq(find(&r, "store.datastore")->status, ST_PASS);
+	cr_assert_eq(fx_find(&r, "store.folder")->status, ST_PASS);
+	cr_assert_eq(fx_find(&r, "store.datastore")->status, ST_PASS);
 	result_clear(&r);
 }
 
 static enum status
 space_with(double free_b)
 {
-	cJSON *doc = load_healthy();
+	cJSON *doc = fx_load_example("healthy.json");
 	struct check_result r;
 	enum status st;
 
-	set_num(volume_c(doc), "free_bytes", free_b);
+	fx_set_num(volume_c(doc), "free_bytes", free_b);
 	run_doc(doc, &r);
-	st = find(&r, "store.free_space")->status;
+	st = fx_find(&r, "store.free_space")->status;
 	if (st == ST_WARN)
-		cr_assert_eq(find(&r, "store.free_space")->error, 0);
+		cr_assert_eq(fx_find(&r, "store.free_space")->error, 0);
 	result_clear(&r);
 	cJSON_Delete(doc);
 	return st;
@@ -351,7 +257,7 @@ Test(check_store, errors_in_log)
 
 	run_example("store-errors-in-log.json", &r);
 	cr_assert_eq(r.status, ST_FAIL);
-	f = find(&r, "store.errors");
+	f = fx_find(&r, "store.errors");
 	cr_assert_eq(f->status, ST_FAIL);
 	cr_assert_eq(f->error, 0x80248FFFu);
 	cr_assert_str_eq(f->message,
@@ -368,22 +274,22 @@ Test(check_store, errors_in_log)
 	cr_assert_str_eq(cJSON_GetObjectItem(log, "code")->valuestring,
 			 "0x80248FFF");
 	cr_assert_null(cJSON_GetObjectItem(f->details, "event"));
-	cr_assert_eq(find(&r, "store.folder")->status, ST_PASS);
-	cr_assert_eq(find(&r, "store.datastore")->status, ST_PASS);
-	cr_assert_eq(find(&r, "store.free_space")->status, ST_PASS);
+	cr_assert_eq(fx_find(&r, "store.folder")->status, ST_PASS);
+	cr_assert_eq(fx_find(&r, "store.datastore")->status, ST_PASS);
+	cr_assert_eq(fx_find(&r, "store.free_space")->status, ST_PASS);
 	result_clear(&r);
 }
 
 Test(check_store, esent_error_event)
 {
-	cJSON *doc = load_healthy();
+	cJSON *doc = fx_load_example("healthy.json");
 	struct check_result r;
 	const struct finding *f;
 	const cJSON *ev;
 
 	add_event(doc, "Application", 474, "error", NULL, ESENT_474);
 	run_doc(doc, &r);
-	f = find(&r, "store.errors");
+	f = fx_find(&r, "store.errors");
 	cr_assert_eq(f->status, ST_FAIL);
 	cr_assert_eq(f->error, 0xC80003FAu);
 	/* ESE codes may get names in the knowledge base: the hex stays. */
@@ -406,7 +312,7 @@ Test(check_store, esent_error_event)
 
 Test(check_store, agent_event_with_a_store_code)
 {
-	cJSON *doc = load_healthy();
+	cJSON *doc = fx_load_example("healthy.json");
 	struct check_result r;
 	const struct finding *f;
 
@@ -417,7 +323,7 @@ Test(check_store, agent_event_with_a_store_code)
 	add_event_at(doc, "2026-11-20T08:00:00Z", "Application", 474, "error",
 		     NULL, ESENT_474);
 	run_doc(doc, &r);
-	f = find(&r, "store.errors");
+	f = fx_find(&r, "store.errors");
 	cr_assert_eq(f->status, ST_FAIL);
 	cr_assert_eq(f->error, 0x80248008u);
 	cr_assert_not_null(strstr(f->message, "event 20 in " WUC_LOG));
@@ -433,21 +339,21 @@ Test(check_store, agent_event_with_a_store_code)
 /* The newest store event is reported, whichever log it is in. */
 Test(check_store, newest_event_wins)
 {
-	cJSON *doc = load_healthy();
+	cJSON *doc = fx_load_example("healthy.json");
 	struct check_result r;
 
 	add_event_at(doc, "2026-11-19T08:00:00Z", WUC_LOG, 20, "error",
 		     "0x80248008", "Installation Failure: error 0x80248008.");
 	add_event(doc, "Application", 474, "error", NULL, ESENT_474);
 	run_doc(doc, &r);
-	cr_assert_eq(find(&r, "store.errors")->error, 0xC80003FAu);
+	cr_assert_eq(fx_find(&r, "store.errors")->error, 0xC80003FAu);
 	result_clear(&r);
 	cJSON_Delete(doc);
 }
 
 Test(check_store, routine_events_are_ignored)
 {
-	cJSON *doc = load_healthy();
+	cJSON *doc = fx_load_example("healthy.json");
 	struct check_result r;
 
 	/* ESENT's warnings about the store are routine (636, 640). */
@@ -465,8 +371,8 @@ Test(check_store, routine_events_are_ignored)
 	add_event(doc, WUC_LOG, 20, "error", "0x80240022",
 		  "Installation Failure: error 0x80240022.");
 	run_doc(doc, &r);
-	cr_assert_eq(find(&r, "store.errors")->status, ST_PASS, "%s",
-		     find(&r, "store.errors")->message);
+	cr_assert_eq(fx_find(&r, "store.errors")->status, ST_PASS, "%s",
+		     fx_find(&r, "store.errors")->message);
 	result_clear(&r);
 	cJSON_Delete(doc);
 }
@@ -478,31 +384,31 @@ set_fault(cJSON *obj, const char *key, double code)
 
 	if (fault == NULL)
 		fault = cJSON_AddObjectToObject(obj, "fault");
-	set_num(fault, key, code);
+	fx_set_num(fault, key, code);
 }
 
 Test(check_store, unreadable_events_are_an_error)
 {
-	cJSON *doc = load_healthy();
+	cJSON *doc = fx_load_example("healthy.json");
 	struct check_result r;
 	const struct finding *f;
 
 	set_fault(doc, "events", 5);
 	run_doc(doc, &r);
 	cr_assert_eq(r.status, ST_ERROR);
-	f = find(&r, "store.errors");
+	f = fx_find(&r, "store.errors");
 	cr_assert_eq(f->status, ST_ERROR);
 	cr_assert_eq(f->error, 0x80070005u);
 	cr_assert_str_eq(f->message,
 			 "could not read the event logs (0x80070005)");
-	cr_assert_eq(cJSON_GetArraySize(fact(&r, "event_logs_read")), 0);
+	cr_assert_eq(cJSON_GetArraySize(fx_fact(&r, "event_logs_read")), 0);
 	result_clear(&r);
 	cJSON_Delete(doc);
 }
 
 Test(check_store, evidence_wins_over_an_unreadable_source)
 {
-	cJSON *doc = load_healthy();
+	cJSON *doc = fx_load_example("healthy.json");
 	cJSON *log = cJSON_CreateObject();
 	struct check_result r;
 
@@ -515,21 +421,21 @@ Test(check_store, evidence_wins_over_an_unreadable_source)
 	cJSON_AddItemToObject(files_of(doc), LOG_PATH, log);
 	set_fault(doc, "events", 5);
 	run_doc(doc, &r);
-	cr_assert_eq(find(&r, "store.errors")->status, ST_FAIL);
-	cr_assert_eq(find(&r, "store.errors")->error, 0xC80003FAu);
+	cr_assert_eq(fx_find(&r, "store.errors")->status, ST_FAIL);
+	cr_assert_eq(fx_find(&r, "store.errors")->error, 0xC80003FAu);
 	result_clear(&r);
 	cJSON_Delete(doc);
 }
 
 Test(check_store, unreadable_log_is_an_error)
 {
-	cJSON *doc = load_healthy();
+	cJSON *doc = fx_load_example("healthy.json");
 	struct check_result r;
 	const struct finding *f;
 
 	set_fault(cJSON_GetObjectItem(files_of(doc), LOG_PATH), "read", 32);
 	run_doc(doc, &r);
-	f = find(&r, "store.errors");
+	f = fx_find(&r, "store.errors");
 	cr_assert_eq(f->status, ST_ERROR);
 	cr_assert_eq(f->error, 0x80070020u);
 	cr_assert_str_eq(f->message, "could not read "
@@ -541,13 +447,13 @@ Test(check_store, unreadable_log_is_an_error)
 
 Test(check_store, no_text_log_reads_events_only)
 {
-	cJSON *doc = load_healthy();
+	cJSON *doc = fx_load_example("healthy.json");
 	struct check_result r;
 	const struct finding *f;
 
 	cJSON_DeleteItemFromObject(files_of(doc), LOG_PATH);
 	run_doc(doc, &r);
-	f = find(&r, "store.errors");
+	f = fx_find(&r, "store.errors");
 	cr_assert_eq(f->status, ST_PASS);
 	cr_assert_str_eq(f->message,
 			 "no data store errors in the event logs (no text "
@@ -559,7 +465,7 @@ Test(check_store, no_text_log_reads_events_only)
 
 Test(check_store, folder_is_a_file)
 {
-	cJSON *doc = load_healthy();
+	cJSON *doc = fx_load_example("healthy.json");
 	cJSON *files = files_of(doc), *f = cJSON_CreateObject();
 	struct check_result r;
 
@@ -571,23 +477,23 @@ Test(check_store, folder_is_a_file)
 	cJSON_AddNumberToObject(f, "size", 0);
 	cJSON_AddItemToObject(files, SD, f);
 	run_doc(doc, &r);
-	cr_assert_eq(find(&r, "store.folder")->status, ST_FAIL);
-	cr_assert_str_eq(find(&r, "store.folder")->observed, "a file");
-	cr_assert_str_eq(find(&r, "store.folder")->remedy_text, RESET_TEXT);
-	cr_assert_eq(find(&r, "store.datastore")->status, ST_SKIP);
+	cr_assert_eq(fx_find(&r, "store.folder")->status, ST_FAIL);
+	cr_assert_str_eq(fx_find(&r, "store.folder")->observed, "a file");
+	cr_assert_str_eq(fx_find(&r, "store.folder")->remedy_text, RESET_TEXT);
+	cr_assert_eq(fx_find(&r, "store.datastore")->status, ST_SKIP);
 	result_clear(&r);
 	cJSON_Delete(doc);
 }
 
 Test(check_store, empty_datastore)
 {
-	cJSON *doc = load_healthy();
+	cJSON *doc = fx_load_example("healthy.json");
 	struct check_result r;
 	const struct finding *f;
 
-	set_num(cJSON_GetObjectItem(files_of(doc), EDB), "size", 0);
+	fx_set_num(cJSON_GetObjectItem(files_of(doc), EDB), "size", 0);
 	run_doc(doc, &r);
-	f = find(&r, "store.datastore");
+	f = fx_find(&r, "store.datastore");
 	cr_assert_eq(f->status, ST_FAIL);
 	cr_assert_str_eq(f->observed, "0 bytes");
 	cr_assert_str_eq(f->remedy_text, RESET_TEXT);
@@ -597,13 +503,13 @@ Test(check_store, empty_datastore)
 
 Test(check_store, no_volume_is_an_error)
 {
-	cJSON *doc = load_healthy();
+	cJSON *doc = fx_load_example("healthy.json");
 	struct check_result r;
 	const struct finding *f;
 
 	cJSON_DeleteItemFromObject(cJSON_GetObjectItem(doc, "volumes"), "C:");
 	run_doc(doc, &r);
-	f = find(&r, "store.free_space");
+	f = fx_find(&r, "store.free_space");
 	cr_assert_eq(f->status, ST_ERROR);
 	cr_assert_eq(f->error, 0x80070003u);
 	cr_assert_null(cJSON_GetObjectItem(r.facts, "volume_free_bytes"));
@@ -613,7 +519,7 @@ Test(check_store, no_volume_is_an_error)
 
 Test(check_store, system_root_from_the_registry)
 {
-	cJSON *doc = load_healthy();
+	cJSON *doc = fx_load_example("healthy.json");
 	cJSON *cv = cJSON_GetObjectItem(
 	    cJSON_GetObjectItem(doc, "registry"),
 	    "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion");
@@ -624,63 +530,25 @@ Test(check_store, system_root_from_the_registry)
 	cJSON_DeleteItemFromObject(cv, "SystemRoot");
 	cJSON_AddStringToObject(cv, "SystemRoot", "D:\\Windows");
 	run_doc(doc, &r);
-	cr_assert_str_eq(fact(&r, "software_distribution")->valuestring,
+	cr_assert_str_eq(fx_fact(&r, "software_distribution")->valuestring,
 			 "D:\\Windows\\SoftwareDistribution");
-	f = find(&r, "store.folder");
+	f = fx_find(&r, "store.folder");
 	cr_assert_eq(f->status, ST_FAIL);
 	cr_assert_eq(f->error, 0x80070002u);
 	/* No volume D: in healthy.json. */
-	cr_assert_eq(find(&r, "store.free_space")->status, ST_ERROR);
+	cr_assert_eq(fx_find(&r, "store.free_space")->status, ST_ERROR);
 	result_clear(&r);
 	cJSON_Delete(doc);
 }
 
 /* ---- every check on the examples (what GET /report shows) ---------------- */
 
-/*
- * server and proxy probe the real network, so their result depends on
- * this machine's (the examples' WSUS server, wsus.corp.example, never
- * resolves); test_check_server.c and test_check_proxy.c judge them.
- */
-static bool
-is_network_check(const struct check *c)
-{
-	return strcmp(c->id, "server") == 0 || strcmp(c->id, "proxy") == 0;
-}
-
-static void
-assert_only_failing(const char *example, const char *id, enum status st)
-{
-	struct host *h = open_example(example);
-	struct check_ctx ctx = {.host = h, .settings = &settings};
-	bool seen = false;
-
-	for (size_t i = 0; i < check_count; i++) {
-		struct check_result r;
-
-		if (is_network_check(check_table[i]))
-			continue;
-		check_run(check_table[i], &ctx, &r);
-		if (strcmp(check_table[i]->id, id) == 0) {
-			seen = true;
-			cr_assert_eq(r.status, st, "%s on %s: %s", id, example,
-				     r.summary);
-		} else {
-			cr_assert(r.status != ST_FAIL && r.status != ST_ERROR,
-				  "%s on %s: %s: %s", check_table[i]->id,
-				  example, status_name(r.status), r.summary);
-		}
-		result_clear(&r);
-	}
-	cr_assert(seen, "%s is not in check_table", id);
-	host_close(h);
-}
-
 Test(check_store, examples_fail_only_store)
 {
-	assert_only_failing("store-missing.json", "store", ST_FAIL);
-	assert_only_failing("store-datastore-missing.json", "store", ST_FAIL);
-	assert_only_failing("store-low-disk.json", "store", ST_FAIL);
-	assert_only_failing("store-errors-in-log.json", "store", ST_FAIL);
-	assert_only_failing("healthy.json", "store", ST_PASS);
+	fx_assert_only("store-missing.json", &settings, "store", ST_FAIL);
+	fx_assert_only("store-datastore-missing.json", &settings, "store",
+		       ST_FAIL);
+	fx_assert_only("store-low-disk.json", &settings, "store", ST_FAIL);
+	fx_assert_only("store-errors-in-log.json", &settings, "store", ST_FAIL);
+	fx_assert_only("healthy.json", &settings, "store", ST_PASS);
 }

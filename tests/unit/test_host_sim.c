@@ -15,6 +15,7 @@
 #include <cjson/cJSON.h>
 
 #include "common/xalloc.h"
+#include "fixture.h"
 #include "platform/host.h"
 #include "platform/host_sim.h"
 
@@ -48,35 +49,6 @@ rm_tmp(void)
 
 TestSuite(sim, .init = mk_tmp, .fini = rm_tmp);
 
-static char *
-example_path(const char *name)
-{
-	const char *dir = getenv("WSUSDIAG_SOURCE_DIR");
-
-	cr_assert_not_null(dir, "WSUSDIAG_SOURCE_DIR is not set (run ctest)");
-	return xasprintf("%s/examples/hosts/%s", dir, name);
-}
-
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *fp = fopen(path, "rb");
-	long n;
-	char *buf;
-
-	cr_assert_not_null(fp, "open %s", path);
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	rewind(fp);
-	buf = xmalloc((size_t)n + 1);
-	cr_assert_eq(fread(buf, 1, (size_t)n, fp), (size_t)n);
-	buf[n] = '\0';
-	fclose(fp);
-	if (len != NULL)
-		*len = (size_t)n;
-	return buf;
-}
-
 static void
 spit(const char *path, const void *data, size_t len)
 {
@@ -95,28 +67,6 @@ open_path(const char *path, bool writeback)
 
 	cr_assert_not_null(h, "host_sim_open(%s): %s", path, err);
 	return h;
-}
-
-static struct host *
-open_example(const char *name)
-{
-	char *path = example_path(name);
-	struct host *h = open_path(path, false);
-
-	free(path);
-	return h;
-}
-
-static cJSON *
-load_example(const char *name)
-{
-	char *path = example_path(name), *text = slurp(path, NULL);
-	cJSON *doc = cJSON_Parse(text);
-
-	cr_assert_not_null(doc, "parse %s", path);
-	free(text);
-	free(path);
-	return doc;
 }
 
 /* Write text as TMP/host.json; return its path (caller frees). */
@@ -193,15 +143,6 @@ snap_str(struct host *h, const char *svc, const char *key)
 	return buf;
 }
 
-static enum svc_state
-state_of(struct host *h, const char *name)
-{
-	struct svc_status st;
-
-	cr_assert_eq(h->ops->service_status(h, name, &st), HR_OK, "%s", name);
-	return st.state;
-}
-
 static uint32_t
 exit_of(struct host *h, const char *name)
 {
@@ -218,7 +159,7 @@ Test(sim, examples_load_as_sim_hosts)
 	static const char *const names[] = {"healthy.json", "broken-bits.json"};
 
 	for (size_t i = 0; i < 2; i++) {
-		struct host *h = open_example(names[i]);
+		struct host *h = fx_open_example(names[i]);
 		struct computer_info c;
 
 		cr_assert_str_eq(h->ops->kind, "sim");
@@ -260,7 +201,7 @@ Test(sim, machine_guid_falls_back_to_the_registry)
 
 Test(sim, healthy_bits_status_and_config)
 {
-	struct host *h = open_example("healthy.json");
+	struct host *h = fx_open_example("healthy.json");
 	struct svc_status st;
 	struct svc_config c;
 
@@ -288,7 +229,7 @@ Test(sim, healthy_bits_status_and_config)
 
 Test(sim, healthy_bits_config2_levels)
 {
-	struct host *h = open_example("healthy.json");
+	struct host *h = fx_open_example("healthy.json");
 	struct svc_failure_actions fa;
 	enum svc_sid_type sid;
 	struct strlist privs = {0};
@@ -316,7 +257,7 @@ Test(sim, healthy_bits_config2_levels)
 
 Test(sim, broken_bits_is_stopped_with_logon_failure)
 {
-	struct host *h = open_example("broken-bits.json");
+	struct host *h = fx_open_example("broken-bits.json");
 	struct svc_status st;
 	struct svc_config c;
 
@@ -329,7 +270,7 @@ Test(sim, broken_bits_is_stopped_with_logon_failure)
 	cr_assert_str_eq(c.account, "NT AUTHORITY\\LocalService");
 	svc_config_clear(&c);
 	/* Only BITS differs from the healthy machine. */
-	cr_assert_eq(state_of(h, "wuauserv"), SVC_RUNNING);
+	cr_assert_eq(fx_service_state(h, "wuauserv"), SVC_RUNNING);
 	host_close(h);
 }
 
@@ -376,7 +317,7 @@ Test(sim, service_defaults_and_missing_service)
 
 Test(sim, start_stop_cycle_on_broken_bits)
 {
-	struct host *h = open_example("broken-bits.json");
+	struct host *h = fx_open_example("broken-bits.json");
 	struct svc_status st;
 
 	cr_assert_eq(h->ops->service_start(h, "BITS"), HR_OK);
@@ -412,7 +353,7 @@ Test(sim, start_disabled_is_1058)
 	    open_with("\"services\":{\"S\":{\"start_type\":\"disabled\"}}");
 
 	cr_assert_eq(h->ops->service_start(h, "S"), 0x80070422u);
-	cr_assert_eq(state_of(h, "S"), SVC_STOPPED);
+	cr_assert_eq(fx_service_state(h, "S"), SVC_STOPPED);
 	host_close(h);
 }
 
@@ -423,7 +364,7 @@ Test(sim, dependency_missing_is_1075)
 
 	cr_assert_eq(h->ops->service_start(h, "S"),
 		     HR(WIN32_SERVICE_DEPENDENCY_DELETED));
-	cr_assert_eq(state_of(h, "S"), SVC_STOPPED);
+	cr_assert_eq(fx_service_state(h, "S"), SVC_STOPPED);
 	cr_assert_eq(exit_of(h, "S"), 1075);
 	host_close(h);
 }
@@ -436,7 +377,7 @@ Test(sim, dependency_disabled_is_1068)
 
 	cr_assert_eq(h->ops->service_start(h, "S"), HR(WIN32_DEPENDENCY_FAIL));
 	cr_assert_eq(exit_of(h, "S"), 1068);
-	cr_assert_eq(state_of(h, "D"), SVC_STOPPED);
+	cr_assert_eq(fx_service_state(h, "D"), SVC_STOPPED);
 	host_close(h);
 }
 
@@ -450,21 +391,21 @@ Test(sim, stopped_dependencies_start_first)
 	    "\"L2\":{\"dependencies\":[\"L1\"]}}");
 
 	cr_assert_eq(h->ops->service_start(h, "A"), HR_OK);
-	cr_assert_eq(state_of(h, "A"), SVC_RUNNING);
-	cr_assert_eq(state_of(h, "B"), SVC_RUNNING);
-	cr_assert_eq(state_of(h, "C"), SVC_RUNNING);
+	cr_assert_eq(fx_service_state(h, "A"), SVC_RUNNING);
+	cr_assert_eq(fx_service_state(h, "B"), SVC_RUNNING);
+	cr_assert_eq(fx_service_state(h, "C"), SVC_RUNNING);
 	/* A dependency that fails to start fails the dependent. */
 	cr_assert_eq(h->ops->service_start(h, "X"), HR(WIN32_DEPENDENCY_FAIL));
-	cr_assert_eq(state_of(h, "F"), SVC_STOPPED);
+	cr_assert_eq(fx_service_state(h, "F"), SVC_STOPPED);
 	/* A cycle ends (ERROR_CIRCULAR_DEPENDENCY), it does not recurse. */
 	cr_assert_eq(h->ops->service_start(h, "L1"), HR(1059));
-	cr_assert_eq(state_of(h, "L1"), SVC_STOPPED);
+	cr_assert_eq(fx_service_state(h, "L1"), SVC_STOPPED);
 	host_close(h);
 }
 
 Test(sim, svchost_service_must_be_in_its_group)
 {
-	struct host *h = open_example("broken-bits.json");
+	struct host *h = fx_open_example("broken-bits.json");
 	struct reg_value v = {0};
 	const char *key =
 	    "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Svchost";
@@ -476,13 +417,13 @@ Test(sim, svchost_service_must_be_in_its_group)
 	cr_assert_eq(h->ops->service_start(h, "BITS"),
 		     HR(WIN32_SERVICE_NOT_IN_EXE));
 	cr_assert_eq(exit_of(h, "BITS"), 1083);
-	cr_assert_eq(state_of(h, "BITS"), SVC_STOPPED);
+	cr_assert_eq(fx_service_state(h, "BITS"), SVC_STOPPED);
 	host_close(h);
 }
 
 Test(sim, svchost_service_needs_its_service_dll)
 {
-	struct host *h = open_example("broken-bits.json");
+	struct host *h = fx_open_example("broken-bits.json");
 
 	cr_assert_eq(h->ops->reg_delete_value(
 			 h,
@@ -498,7 +439,7 @@ Test(sim, svchost_service_needs_its_service_dll)
 
 Test(sim, en_dash_binary_path_is_not_in_exe)
 {
-	cJSON *doc = load_example("broken-bits.json");
+	cJSON *doc = fx_load_example("broken-bits.json");
 	cJSON *bits = svc_json(doc, "BITS");
 	struct host *h;
 
@@ -664,7 +605,7 @@ Test(sim, service_and_global_delay)
 
 Test(sim, change_config_none_changes_nothing)
 {
-	struct host *h = open_example("healthy.json");
+	struct host *h = fx_open_example("healthy.json");
 	struct svc_config_change c = SVC_CONFIG_CHANGE_NONE;
 	cJSON *before = host_sim_snapshot(h), *after;
 
@@ -678,7 +619,7 @@ Test(sim, change_config_none_changes_nothing)
 
 Test(sim, change_config_writes_the_tree)
 {
-	struct host *h = open_example("broken-bits.json");
+	struct host *h = fx_open_example("broken-bits.json");
 	struct svc_config_change c = SVC_CONFIG_CHANGE_NONE;
 	struct strlist deps = {0};
 	struct svc_config cfg;
@@ -784,7 +725,7 @@ Test(sim, config2_setters_round_trip)
 
 Test(sim, registry_reads_every_type)
 {
-	struct host *h = open_example("healthy.json");
+	struct host *h = fx_open_example("healthy.json");
 	struct reg_value v;
 
 	cr_assert_eq(h->ops->reg_get(h, WU_KEY, "WUServer", &v), HR_OK);
@@ -827,7 +768,7 @@ Test(sim, registry_reads_every_type)
 
 Test(sim, registry_names_are_case_insensitive)
 {
-	struct host *h = open_example("healthy.json");
+	struct host *h = fx_open_example("healthy.json");
 	struct reg_value v;
 
 	cr_assert_eq(h->ops->reg_get(h,
@@ -922,7 +863,7 @@ Test(sim, registry_set_round_trips_every_type)
 
 Test(sim, registry_delete_value_and_key)
 {
-	struct host *h = open_example("healthy.json");
+	struct host *h = fx_open_example("healthy.json");
 	struct reg_value v;
 
 	cr_assert_eq(h->ops->reg_delete_value(h, WU_KEY, "wustatusserver"),
@@ -985,7 +926,7 @@ Test(sim, registry_write_keys_fault)
 
 Test(sim, file_stat_entries_and_implicit_dirs)
 {
-	struct host *h = open_example("healthy.json");
+	struct host *h = fx_open_example("healthy.json");
 	struct file_info fi;
 
 	cr_assert_eq(h->ops->file_stat(h, SD, &fi), HR_OK);
@@ -1014,7 +955,7 @@ Test(sim, file_stat_entries_and_implicit_dirs)
 
 Test(sim, file_version)
 {
-	struct host *h = open_example("healthy.json");
+	struct host *h = fx_open_example("healthy.json");
 	char *v = NULL;
 
 	cr_assert_eq(
@@ -1033,7 +974,7 @@ Test(sim, file_version)
 
 Test(sim, file_rename_moves_the_subtree)
 {
-	struct host *h = open_example("healthy.json");
+	struct host *h = fx_open_example("healthy.json");
 	struct file_info fi;
 
 	cr_assert_eq(h->ops->file_rename(h, SD, SD ".bak"), HR_OK);
@@ -1056,7 +997,7 @@ Test(sim, file_rename_moves_the_subtree)
 
 Test(sim, file_rename_refusals)
 {
-	struct host *h = open_example("healthy.json");
+	struct host *h = fx_open_example("healthy.json");
 	struct file_info fi;
 
 	cr_assert_eq(h->ops->file_rename(h, SD, "C:\\Windows\\System32"),
@@ -1102,7 +1043,7 @@ Test(sim, file_rename_faults)
 
 Test(sim, file_read_text_whole_and_tail)
 {
-	struct host *h = open_example("healthy.json");
+	struct host *h = fx_open_example("healthy.json");
 	const char *log = "C:\\Windows\\WindowsUpdate.log";
 	char *text = NULL, *tail = NULL;
 	size_t len = 0, tlen = 0;
@@ -1176,7 +1117,7 @@ Test(sim, file_read_text_from_text_file_utf16_and_faults)
 
 Test(sim, disk_free)
 {
-	struct host *h = open_example("healthy.json");
+	struct host *h = fx_open_example("healthy.json");
 	uint64_t fr = 1, total = 1;
 
 	cr_assert_eq(h->ops->disk_free(h, "c:\\Windows\\SoftwareDistribution",
@@ -1195,7 +1136,7 @@ Test(sim, disk_free)
 
 Test(sim, run_program_output_and_log)
 {
-	struct host *h = open_example("healthy.json");
+	struct host *h = fx_open_example("healthy.json");
 	const char *argv[] = {"gpupdate.exe", "/target:computer", "/force",
 			      NULL};
 	const char *argv2[] = {"WUAUCLT", "/detectnow", NULL};
@@ -1259,7 +1200,7 @@ Test(sim, run_program_timeouts_exit_codes_and_fault)
 
 Test(sim, proxies)
 {
-	struct host *h = open_example("healthy.json");
+	struct host *h = fx_open_example("healthy.json");
 	struct host *g = open_with(
 	    "\"winhttp_proxy\":{\"proxy\":\"proxy.corp.example:8080\","
 	    "\"bypass\":\"<local>\"},\"ie_proxy\":{\"auto_detect\":true,"
@@ -1292,7 +1233,7 @@ Test(sim, proxies)
 
 Test(sim, applied_gpos)
 {
-	struct host *h = open_example("healthy.json");
+	struct host *h = fx_open_example("healthy.json");
 	struct host *e = open_with("\"services\":{}");
 	struct strlist l = {0};
 
@@ -1310,7 +1251,7 @@ Test(sim, applied_gpos)
 
 Test(sim, bits_jobs)
 {
-	struct host *h = open_example("healthy.json");
+	struct host *h = fx_open_example("healthy.json");
 	struct host *g = open_with(
 	    "\"services\":{\"BITS\":{}},\"bits_jobs\":[{\"name\":\"j\","
 	    "\"state\":\"error\",\"error\":\"0x80200013\"},{}]");
@@ -1401,9 +1342,10 @@ Test(sim, events_filter_order_and_max)
 static char *
 copy_example(const char *name)
 {
-	char *src = example_path(name), *dst = xasprintf("%s/%s", tmpdir, name);
+	char *src = fx_example_path(name),
+	     *dst = xasprintf("%s/%s", tmpdir, name);
 	size_t len;
-	char *text = slurp(src, &len);
+	char *text = fx_slurp(src, &len);
 
 	spit(dst, text, len);
 	free(text);
@@ -1432,7 +1374,7 @@ Test(sim, writeback_round_trip)
 	cr_assert_neq(access(tmp, F_OK), 0, "the temporary file is left");
 	free(tmp);
 	h = open_path(path, false);
-	cr_assert_eq(state_of(h, "BITS"), SVC_RUNNING);
+	cr_assert_eq(fx_service_state(h, "BITS"), SVC_RUNNING);
 	cr_assert_eq(h->ops->service_config(h, "BITS", &cfg), HR_OK);
 	cr_assert_str_eq(cfg.account, "LocalSystem");
 	svc_config_clear(&cfg);
@@ -1451,11 +1393,11 @@ Test(sim, no_writeback_leaves_the_file)
 	struct host *h = open_path(path, false);
 	struct svc_status st;
 
-	before = slurp(path, NULL);
+	before = fx_slurp(path, NULL);
 	cr_assert_eq(h->ops->service_control(h, "BITS", SVC_CONTROL_STOP, &st),
 		     HR_OK);
 	host_close(h);
-	after = slurp(path, NULL);
+	after = fx_slurp(path, NULL);
 	cr_assert_str_eq(before, after);
 	free(before);
 	free(after);
@@ -1466,14 +1408,14 @@ Test(sim, snapshot_is_a_copy_and_only_for_sim_hosts)
 {
 	static const struct host_ops other = {.kind = "other"};
 	struct host fake = {.ops = &other};
-	struct host *h = open_example("healthy.json");
+	struct host *h = fx_open_example("healthy.json");
 	cJSON *snap = host_sim_snapshot(h);
 
 	cr_assert_null(host_sim_snapshot(&fake));
 	cr_assert_null(host_sim_snapshot(NULL));
 	cJSON_DeleteItemFromObject(snap, "services");
 	cJSON_Delete(snap);
-	cr_assert_eq(state_of(h, "BITS"), SVC_RUNNING);
+	cr_assert_eq(fx_service_state(h, "BITS"), SVC_RUNNING);
 	host_close(h);
 }
 
@@ -1570,9 +1512,9 @@ Test(sim, loader_errors_files_and_json)
 
 Test(sim, parse_survives_every_truncation_and_garbage)
 {
-	char *path = example_path("healthy.json"), err[512];
+	char *path = fx_example_path("healthy.json"), err[512];
 	size_t len;
-	char *text = slurp(path, &len);
+	char *text = fx_slurp(path, &len);
 	cJSON *doc;
 
 	/* Each prefix is bad JSON; none may crash or pass unnoticed. */
@@ -1631,7 +1573,7 @@ writer(void *arg)
 
 Test(sim, concurrent_operations_keep_every_change)
 {
-	struct host *h = open_example("healthy.json");
+	struct host *h = fx_open_example("healthy.json");
 	struct worker w[4];
 	pthread_t t[4];
 	struct reg_value v;
@@ -1657,7 +1599,7 @@ Test(sim, concurrent_operations_keep_every_change)
 
 Test(sim, http_probe_is_real)
 {
-	struct host *h = open_example("healthy.json");
+	struct host *h = fx_open_example("healthy.json");
 	struct probe_request req = {
 	    .method = "HEAD", .url = "http://127.0.0.1:1/", .timeout_ms = 3000};
 	struct probe_result r = {0};

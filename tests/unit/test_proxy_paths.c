@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "checks/proxysel.h"
+#include "fixture.h"
 #include "platform/host.h"
 #include "platform/probe.h"
 
@@ -31,56 +32,18 @@ setup(void)
 
 TestSuite(proxy_paths, .init = setup, .timeout = 60);
 
-static cJSON *
-load_healthy(void)
-{
-	const char *dir = getenv("WSUSDIAG_SOURCE_DIR");
-	char *path, *text;
-	FILE *fp;
-	long len;
-	cJSON *doc;
-
-	cr_assert_not_null(dir, "WSUSDIAG_SOURCE_DIR is not set (run ctest)");
-	path = xasprintf("%s/examples/hosts/healthy.json", dir);
-	fp = fopen(path, "rb");
-	cr_assert_not_null(fp, "open %s", path);
-	fseek(fp, 0, SEEK_END);
-	len = ftell(fp);
-	rewind(fp);
-	text = xmalloc((size_t)len + 1);
-	cr_assert_eq(fread(text, 1, (size_t)len, fp), (size_t)len);
-	text[len] = '\0';
-	fclose(fp);
-	doc = cJSON_Parse(text);
-	cr_assert_not_null(doc);
-	free(text);
-	free(path);
-	return doc;
-}
-
 /* healthy.json whose machine proxy is 127.0.0.1:port. */
 static struct host *
 host_with_proxy(unsigned short port)
 {
-	char path[] = "/tmp/test_proxy_paths_XXXXXX", err[256] = "";
-	cJSON *doc = load_healthy(),
+	cJSON *doc = fx_load_example("healthy.json"),
 	      *p = cJSON_GetObjectItem(doc, "winhttp_proxy");
-	char *text, *proxy = xasprintf("127.0.0.1:%u", port);
+	char *proxy = xasprintf("127.0.0.1:%u", port);
 	struct host *h;
-	FILE *fp;
-	int fd;
 
 	cr_assert_not_null(p);
 	cJSON_ReplaceItemInObject(p, "proxy", cJSON_CreateString(proxy));
-	text = cJSON_Print(doc);
-	cr_assert((fd = mkstemp(path)) >= 0);
-	fp = fdopen(fd, "w");
-	fputs(text, fp);
-	fclose(fp);
-	h = host_sim_open(path, false, err, sizeof(err));
-	cr_assert_not_null(h, "host_sim_open: %s", err);
-	unlink(path);
-	free(text);
+	h = fx_open_doc(doc);
 	free(proxy);
 	cJSON_Delete(doc);
 	return h;

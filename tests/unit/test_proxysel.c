@@ -14,6 +14,7 @@
 
 #include "checks/proxysel.h"
 #include "common/xalloc.h"
+#include "fixture.h"
 #include "platform/host.h"
 
 #define E_INVALIDARG 0x80070057u
@@ -310,44 +311,11 @@ Test(proxysel, proxy_bypassed_directly)
 /* ---- through the host ------------------------------------------------------
  */
 
-static cJSON *
-load_healthy(void)
-{
-	const char *dir = getenv("WSUSDIAG_SOURCE_DIR");
-	char *path, *text;
-	FILE *fp;
-	long len;
-	cJSON *doc;
-
-	cr_assert_not_null(dir, "WSUSDIAG_SOURCE_DIR is not set (run ctest)");
-	path = xasprintf("%s/examples/hosts/healthy.json", dir);
-	fp = fopen(path, "rb");
-	cr_assert_not_null(fp, "open %s", path);
-	fseek(fp, 0, SEEK_END);
-	len = ftell(fp);
-	rewind(fp);
-	text = xmalloc((size_t)len + 1);
-	cr_assert_eq(fread(text, 1, (size_t)len, fp), (size_t)len);
-	text[len] = '\0';
-	fclose(fp);
-	doc = cJSON_Parse(text);
-	cr_assert_not_null(doc, "parse %s", path);
-	free(text);
-	free(path);
-	return doc;
-}
-
 /* healthy.json with these machine proxy settings. */
 static struct host *
 host_with(const char *proxy, const char *bypass)
 {
-	char path[] = "/tmp/test_proxysel_XXXXXX";
-	char err[256] = "";
-	cJSON *doc = load_healthy(), *p;
-	struct host *h;
-	char *text;
-	FILE *fp;
-	int fd;
+	cJSON *doc = fx_load_example("healthy.json"), *p;
 
 	cJSON_DeleteItemFromObjectCaseSensitive(doc, "winhttp_proxy");
 	p = cJSON_AddObjectToObject(doc, "winhttp_proxy");
@@ -355,18 +323,7 @@ host_with(const char *proxy, const char *bypass)
 		cJSON_AddStringToObject(p, "proxy", proxy);
 	if (bypass != NULL)
 		cJSON_AddStringToObject(p, "bypass", bypass);
-	text = cJSON_Print(doc);
-	fd = mkstemp(path);
-	cr_assert(fd >= 0);
-	fp = fdopen(fd, "w");
-	fputs(text, fp);
-	fclose(fp);
-	h = host_sim_open(path, false, err, sizeof(err));
-	cr_assert_not_null(h, "host_sim_open: %s", err);
-	unlink(path);
-	free(text);
-	cJSON_Delete(doc);
-	return h;
+	return fx_open_doc_take(doc);
 }
 
 Test(proxysel, for_url_sets_facts)
