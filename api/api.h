@@ -51,6 +51,8 @@ struct auth_config {
 struct action_locks;
 /* Audit log sink. */
 struct audit;
+/* Counts check threads still running (see api/runner.c). */
+struct check_tracker;
 
 /* Everything a handler may use; owned by the daemon. */
 struct api_ctx {
@@ -63,6 +65,7 @@ struct api_ctx {
 	const char *openapi_yaml; /* the spec text this build serves */
 	size_t openapi_len;
 	uint32_t report_default_limit_ms;
+	struct check_tracker *tracker; /* NULL: not counted */
 };
 
 struct api_request {

@@ -69,4 +69,9 @@ void h_error(const struct api_ctx *, const struct api_request *, const char *,
  */
 void run_checks(const struct api_ctx *ctx, const struct check *const *checks,
 		size_t n, struct check_result *out);
+
+struct check_tracker *check_tracker_new(void);
+void check_tracker_free(struct check_tracker *t);
+/* Wait until no check thread runs; false if some still do at wait_ms. */
+bool check_tracker_drain(struct check_tracker *t, uint32_t wait_ms);
 #endif

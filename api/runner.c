@@ -27,7 +27,64 @@ struct run {
 	struct check_ctx cctx;
 	struct job *jobs;
 	size_t n;
+	struct check_tracker *tracker; /* or NULL */
 };
+
+/*
+ * Check threads still running, abandoned ones included: they use the
+ * host, so the daemon must not close it under them at shutdown.
+ */
+struct check_tracker {
+	struct plat_mutex *m;
+	struct plat_cond *c;
+	size_t running;
+};
+
+struct check_tracker *
+check_tracker_new(void)
+{
+	struct check_tracker *t = xcalloc(1, sizeof(*t));
+
+	t->m = plat_mutex_new();
+	t->c = plat_cond_new();
+	return t;
+}
+
+void
+check_tracker_free(struct check_tracker *t)
+{
+	if (t == NULL)
+		return;
+	plat_cond_free(t->c);
+	plat_mutex_free(t->m);
+	free(t);
+}
+
+static void
+tracker_add(struct check_tracker *t, int delta)
+{
+	if (t == NULL)
+		return;
+	plat_mutex_lock(t->m);
+	t->running = (size_t)((long)t->running + delta);
+	if (t->running == 0)
+		plat_cond_broadcast(t->c);
+	plat_mutex_unlock(t->m);
+}
+
+bool
+check_tracker_drain(struct check_tracker *t, uint32_t wait_ms)
+{
+	uint64_t deadline = plat_now_ms() + wait_ms;
+	bool idle;
+
+	plat_mutex_lock(t->m);
+	while (t->running > 0 && plat_now_ms() < deadline)
+		plat_cond_wait_until(t->c, t->m, deadline);
+	idle = t->running == 0;
+	plat_mutex_unlock(t->m);
+	return idle;
+}
 
 static void
 run_unref(struct run *r)
@@ -54,6 +111,8 @@ job_main(void *p)
 	struct run *r = j->run;
 	struct check_result res;
 
+	struct check_tracker *t = r->tracker;
+
 	check_run(j->check, &r->cctx, &res);
 	plat_mutex_lock(r->m);
 	j->result = res;
@@ -63,6 +122,7 @@ job_main(void *p)
 	plat_cond_broadcast(r->c);
 	plat_mutex_unlock(r->m);
 	run_unref(r);
+	tracker_add(t, -1);
 }
 
 static void
@@ -129,6 +189,7 @@ run_checks(const struct api_ctx *ctx, const struct check *const *checks,
 	r->cctx.settings = ctx->settings;
 	r->jobs = xcalloc(n, sizeof(*r->jobs));
 	r->n = n;
+	r->tracker = ctx->tracker;
 	r->refs = 1;
 	plat_mutex_lock(r->m);
 	for (size_t i = 0; i < n; i++) {
@@ -139,6 +200,7 @@ run_checks(const struct api_ctx *ctx, const struct check *const *checks,
 		j->started = now;
 		r->refs++;
 		r->remaining++;
+		tracker_add(r->tracker, 1);
 		if (plat_thread_detached(job_main, j) != 0) {
 			/* No thread to spare: run it here, still timed. */
 			plat_mutex_unlock(r->m);

@@ -244,6 +244,13 @@ shutdown_daemon(struct daemon *d)
 	if (!drained)
 		return;
 	httpd_stop(d->httpd);
+	/* A check abandoned past its time limit may still be at the host. */
+	if (!check_tracker_drain(d->api.tracker, 10000)) {
+		log_warnx("a check is still running at exit; leaving the host "
+			  "open");
+		return;
+	}
+	check_tracker_free(d->api.tracker);
 	tls_server_free(d->tls);
 	audit_close(d->api.audit);
 	action_locks_free(d->api.locks);
@@ -273,6 +280,7 @@ run_daemon(int argc, char **argv)
 	d.api.auth = &d.cfg.auth;
 	d.api.settings = &d.settings;
 	d.api.locks = action_locks_new();
+	d.api.tracker = check_tracker_new();
 	d.api.body_limit = d.cfg.body_bytes;
 	d.api.openapi_yaml = openapi_yaml;
 	d.api.openapi_len = openapi_yaml_len;

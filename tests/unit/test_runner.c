@@ -79,6 +79,23 @@ Test(runner, a_check_over_its_limit_is_an_error_and_not_waited_for)
 	plat_sleep_ms(700);
 }
 
+Test(runner, the_tracker_counts_abandoned_checks_until_they_end)
+{
+	const struct check *const cs[] = {&too_slow};
+	struct api_ctx tctx = {.settings = &settings};
+	struct check_result r;
+
+	tctx.tracker = check_tracker_new();
+	run_checks(&tctx, cs, 1, &r);
+	result_clear(&r);
+	/* Abandoned at 100 ms, the check sleeps until about 600 ms. */
+	cr_expect_not(check_tracker_drain(tctx.tracker, 0),
+		      "the abandoned check is not counted");
+	cr_expect(check_tracker_drain(tctx.tracker, 5000),
+		  "the abandoned check never ended");
+	check_tracker_free(tctx.tracker);
+}
+
 /*
  * The real checks on a simulated host whose services each answer after
  * 400 ms: the report costs about one delay, not the sum over checks.
