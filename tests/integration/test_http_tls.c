@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -71,7 +72,7 @@ read_all(int fd, unsigned char *buf, size_t len, int timeout_ms)
  * allows.
  */
 static size_t
-client_hello(unsigned char *b, unsigned minor)
+client_hello(unsigned char *b, unsigned minor, bool deflate)
 {
 	static const unsigned char ext[] = {
 	    0x00, 0x0a, 0x00, 0x04, 0x00, 0x02, 0x00, 0x17, /* P-256 */
@@ -93,7 +94,12 @@ client_hello(unsigned char *b, unsigned minor)
 	*p++ = minor == 3 ? 0x2b : 0x09;
 	*p++ = 0x00;
 	*p++ = 0xff; /* renegotiation SCSV */
-	*p++ = 1;
+	if (deflate) {
+		*p++ = 2;
+		*p++ = 1; /* DEFLATE, first choice */
+	} else {
+		*p++ = 1;
+	}
 	*p++ = 0; /* null compression */
 	*p++ = 0;
 	*p++ = sizeof(ext);
@@ -113,15 +119,21 @@ client_hello(unsigned char *b, unsigned minor)
 }
 
 static void
-hello_answer(unsigned minor, unsigned char *reply, size_t *n)
+hello_answer_c(unsigned minor, bool deflate, unsigned char *reply, size_t *n)
 {
 	unsigned char hello[256];
-	size_t len = client_hello(hello, minor);
+	size_t len = client_hello(hello, minor, deflate);
 	int fd = connect_raw(d.port);
 
 	cr_assert_eq(send(fd, hello, len, 0), (ssize_t)len);
 	*n = read_all(fd, reply, 4096, 3000);
 	close(fd);
+}
+
+static void
+hello_answer(unsigned minor, unsigned char *reply, size_t *n)
+{
+	hello_answer_c(minor, false, reply, n);
 }
 
 Test(tls, refuses_tls_1_0_and_1_1_with_protocol_version_alert,
@@ -151,6 +163,23 @@ Test(tls, the_same_hello_in_tls_1_2_gets_a_server_hello, .init = start_default,
 	cr_expect_eq(reply[5], 2, "expected ServerHello");
 	cr_expect_eq(reply[9], 3);
 	cr_expect_eq(reply[10], 3, "expected TLS 1.2 in ServerHello");
+}
+
+/* CRIME: a client offering DEFLATE first must be answered with null. */
+Test(tls, compression_is_never_chosen, .init = start_default, .fini = stop)
+{
+	unsigned char reply[4096];
+	size_t n, sid, at;
+
+	hello_answer_c(3, true, reply, &n);
+	cr_assert_geq(n, 44);
+	cr_assert_eq(reply[0], 0x16, "expected a handshake record");
+	cr_assert_eq(reply[5], 2, "expected ServerHello");
+	sid = reply[43];
+	at = 43 + 1 + sid + 2;
+	cr_assert_lt(at, n);
+	cr_expect_eq(reply[at], 0, "the server chose compression method %u",
+		     reply[at]);
 }
 
 Test(tls, plain_http_on_the_tls_port_gets_no_http_answer, .init = start_default,
