@@ -64,7 +64,6 @@ struct api_ctx {
 	size_t body_limit;
 	const char *openapi_yaml; /* the spec text this build serves */
 	size_t openapi_len;
-	uint32_t report_default_limit_ms;
 	struct check_tracker *tracker; /* NULL: not counted */
 };
 

@@ -7,6 +7,7 @@
  * the articles' first remedy, "sc stop bits, sc start bits", as the
  * restart-bits action.
  */
+#include "checks/bits_baseline.h"
 #include "checks/registry.h"
 #include "checks/svc.h"
 
@@ -380,25 +381,26 @@ judge_dependencies(const struct check_ctx *ctx, struct check_result *r,
  * "privileges=", "SeIncreateQuotaPrivilege"); the values are what they
  * mean, and the fixes below are commands sc accepts.
  */
-#define BASELINE_RESET_S 86400u
 /* The article's spelling of SeIncreaseQuotaPrivilege. */
 #define SEED_TYPO_PRIV "SeIncreateQuotaPrivilege"
 #define BASELINE_PRIVS                                                         \
 	"SeCreateGlobalPrivilege/SeImpersonatePrivilege/SeTcbPrivilege/"       \
 	"SeAssignPrimaryTokenPrivilege/SeIncreaseQuotaPrivilege"
 
-static const char *const baseline_privs[] = {
+const char *const bits_baseline_privs[] = {
     "SeCreateGlobalPrivilege",	"SeImpersonatePrivilege",
     "SeTcbPrivilege",		"SeAssignPrimaryTokenPrivilege",
     "SeIncreaseQuotaPrivilege",
 };
-#define N_PRIVS (sizeof(baseline_privs) / sizeof(baseline_privs[0]))
+const size_t bits_baseline_n_privs =
+    sizeof(bits_baseline_privs) / sizeof(bits_baseline_privs[0]);
 
-static const struct svc_action baseline_actions[] = {
+const struct svc_action bits_baseline_actions[] = {
     {SVC_ACTION_RESTART, 60000},
     {SVC_ACTION_RESTART, 120000},
 };
-#define N_ACTIONS (sizeof(baseline_actions) / sizeof(baseline_actions[0]))
+const size_t bits_baseline_n_actions =
+    sizeof(bits_baseline_actions) / sizeof(bits_baseline_actions[0]);
 
 /* One field as read. */
 struct field {
@@ -459,11 +461,12 @@ privs_diff(const struct strlist *l, struct field *fl)
 {
 	struct strlist miss = {0}, extra = {0};
 
-	for (size_t i = 0; i < N_PRIVS; i++)
-		if (!strlist_contains_ci(l, baseline_privs[i]))
-			strlist_add(&miss, baseline_privs[i]);
+	for (size_t i = 0; i < bits_baseline_n_privs; i++)
+		if (!strlist_contains_ci(l, bits_baseline_privs[i]))
+			strlist_add(&miss, bits_baseline_privs[i]);
 	for (size_t i = 0; i < l->n; i++)
-		if (!in_list(baseline_privs, N_PRIVS, l->v[i]))
+		if (!in_list(bits_baseline_privs, bits_baseline_n_privs,
+			     l->v[i]))
 			strlist_add(&extra, l->v[i]);
 	fl->match = miss.n == 0 && extra.n == 0;
 	cJSON_AddItemToObject(fl->more, "missing",
@@ -488,7 +491,7 @@ read_privs(const struct check_ctx *ctx, const struct svc_info *info,
 	struct strlist l = {0};
 
 	(void)info;
-	fl->expected = json_list(baseline_privs, N_PRIVS);
+	fl->expected = json_list(bits_baseline_privs, bits_baseline_n_privs);
 	fl->hr = h->ops->service_privileges(h, BITS_SERVICE, &l);
 	if (fl->hr == HR_OK) {
 		fl->observed = json_list((const char *const *)l.v, l.n);
@@ -513,23 +516,6 @@ read_sid(const struct check_ctx *ctx, const struct svc_info *info,
 	}
 }
 
-/* {"reset_s": 86400, "actions": ["restart/60000", ...]}, as sc reads. */
-static cJSON *
-failure_json(uint32_t reset_s, const struct svc_action *a, size_t n)
-{
-	cJSON *o = cJSON_CreateObject(), *acts;
-	char buf[48];
-
-	cJSON_AddNumberToObject(o, "reset_s", reset_s);
-	acts = cJSON_AddArrayToObject(o, "actions");
-	for (size_t i = 0; i < n; i++) {
-		snprintf(buf, sizeof(buf), "%s/%u", svc_action_name(a[i].type),
-			 a[i].delay_ms);
-		cJSON_AddItemToArray(acts, cJSON_CreateString(buf));
-	}
-	return o;
-}
-
 static void
 read_failure(const struct check_ctx *ctx, const struct svc_info *info,
 	     struct field *fl)
@@ -540,7 +526,8 @@ read_failure(const struct check_ctx *ctx, const struct svc_info *info,
 
 	(void)info;
 	fl->expected =
-	    failure_json(BASELINE_RESET_S, baseline_actions, N_ACTIONS);
+	    svc_failure_json(BITS_BASELINE_RESET_S, bits_baseline_actions,
+			     bits_baseline_n_actions);
 	fl->hr = h->ops->service_failure_actions(h, BITS_SERVICE, &fa);
 	if (fl->hr == HR_OK) {
 		/* Trailing "none" actions do nothing: the same as none
@@ -548,13 +535,14 @@ read_failure(const struct check_ctx *ctx, const struct svc_info *info,
 		for (n = fa.n;
 		     n > 0 && fa.actions[n - 1].type == SVC_ACTION_NONE; n--)
 			;
-		fl->observed = failure_json(fa.reset_s, fa.actions, n);
-		fl->match = fa.reset_s == BASELINE_RESET_S && n == N_ACTIONS;
+		fl->observed = svc_failure_json(fa.reset_s, fa.actions, n);
+		fl->match = fa.reset_s == BITS_BASELINE_RESET_S &&
+			    n == bits_baseline_n_actions;
 		for (size_t i = 0; fl->match && i < n; i++)
-			fl->match =
-			    fa.actions[i].type == baseline_actions[i].type &&
-			    fa.actions[i].delay_ms ==
-				baseline_actions[i].delay_ms;
+			fl->match = fa.actions[i].type ==
+					bits_baseline_actions[i].type &&
+				    fa.actions[i].delay_ms ==
+					bits_baseline_actions[i].delay_ms;
 	}
 	svc_failure_actions_clear(&fa);
 }

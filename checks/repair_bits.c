@@ -64,6 +64,7 @@
  *   running, wait, start, wait). A running BITS of which nothing was
  *   changed is left running.
  */
+#include "checks/bits_baseline.h"
 #include "checks/registry.h"
 #include "checks/svc.h"
 #include "checks/svc_steps.h"
@@ -87,18 +88,8 @@
 	"\\Parameters"
 #define SVCHOST_KEY                                                            \
 	"HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Svchost"
-#define RESET_S 86400u
 
 static const char *const want_deps[] = {"RpcSs", "EventSystem"};
-static const char *const want_privs[] = {
-    "SeCreateGlobalPrivilege",	"SeImpersonatePrivilege",
-    "SeTcbPrivilege",		"SeAssignPrimaryTokenPrivilege",
-    "SeIncreaseQuotaPrivilege",
-};
-static const struct svc_action want_actions[] = {
-    {SVC_ACTION_RESTART, 60000},
-    {SVC_ACTION_RESTART, 120000},
-};
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -169,13 +160,14 @@ want_init(struct host *h, struct snap *w, const struct snap *have,
 				: &w->config.dependencies,
 			    want_deps[i]);
 	w->delayed = true;
-	for (size_t i = 0; i < N_OF(want_privs); i++)
-		strlist_add(&w->privs, want_privs[i]);
+	for (size_t i = 0; i < bits_baseline_n_privs; i++)
+		strlist_add(&w->privs, bits_baseline_privs[i]);
 	w->sid = SVC_SID_UNRESTRICTED;
-	w->fa.reset_s = RESET_S;
-	w->fa.n = N_OF(want_actions);
+	w->fa.reset_s = BITS_BASELINE_RESET_S;
+	w->fa.n = bits_baseline_n_actions;
 	w->fa.actions = xcalloc(w->fa.n, sizeof(*w->fa.actions));
-	memcpy(w->fa.actions, want_actions, sizeof(want_actions));
+	memcpy(w->fa.actions, bits_baseline_actions,
+	       bits_baseline_n_actions * sizeof(*bits_baseline_actions));
 	w->dll.type = REGT_EXPAND_SZ;
 	w->dll.str = xstrdup(QMGR_DLL);
 	w->netsvcs.type = REGT_MULTI_SZ;
@@ -389,22 +381,10 @@ json_sid(const struct snap *s)
 	return cJSON_CreateString(svc_sid_type_name(s->sid));
 }
 
-/* {"reset_s": 86400, "actions": ["restart/60000", ...]}, as sc reads. */
 static cJSON *
 json_failure(const struct snap *s)
 {
-	cJSON *o = cJSON_CreateObject(), *acts;
-	char buf[48];
-
-	cJSON_AddNumberToObject(o, "reset_s", s->fa.reset_s);
-	acts = cJSON_AddArrayToObject(o, "actions");
-	for (size_t i = 0; i < s->fa.n; i++) {
-		snprintf(buf, sizeof(buf), "%s/%u",
-			 svc_action_name(s->fa.actions[i].type),
-			 s->fa.actions[i].delay_ms);
-		cJSON_AddItemToArray(acts, cJSON_CreateString(buf));
-	}
-	return o;
+	return svc_failure_json(s->fa.reset_s, s->fa.actions, s->fa.n);
 }
 
 static const char *

@@ -1154,3 +1154,19 @@ svc_binpath_in_group(const char *binary_path, const char *group)
 	free(s);
 	return ok;
 }
+
+cJSON *
+svc_failure_json(uint32_t reset_s, const struct svc_action *a, size_t n)
+{
+	cJSON *o = cJSON_CreateObject(), *acts;
+	char buf[48];
+
+	cJSON_AddNumberToObject(o, "reset_s", reset_s);
+	acts = cJSON_AddArrayToObject(o, "actions");
+	for (size_t i = 0; i < n; i++) {
+		snprintf(buf, sizeof(buf), "%s/%u", svc_action_name(a[i].type),
+			 a[i].delay_ms);
+		cJSON_AddItemToArray(acts, cJSON_CreateString(buf));
+	}
+	return o;
+}

@@ -159,4 +159,8 @@ bool svc_is_local_system(const char *account);
  */
 bool svc_binpath_in_group(const char *binary_path, const char *group);
 
+/* Failure actions as sc shows them: {"reset_s": 86400, "actions":
+ * ["restart/60000", ...]}. */
+cJSON *svc_failure_json(uint32_t reset_s, const struct svc_action *a, size_t n);
+
 #endif
