@@ -15,6 +15,8 @@
 
 #include <mbedtls/sha256.h>
 
+#include "support/tmptree.h"
+
 const char *
 src_dir(void)
 {
@@ -111,11 +113,14 @@ write_config(struct daemon *d, const struct daemon_opts *o)
 	fclose(f);
 }
 
-/* The daemon logs "listening on https://127.0.0.1:PORT" once it listens. */
+/*
+ * The daemon logs "listening on https://127.0.0.1:PORT" once it listens.
+ * Up to 30 s: under valgrind it starts slowly.
+ */
 static int
 wait_for_port(struct daemon *d)
 {
-	for (int i = 0; i < 200; i++) {
+	for (int i = 0; i < 1200; i++) {
 		char *log = slurp(d->log);
 		char *p = log ? strstr(log, "listening on ") : NULL;
 		int port = 0;
@@ -130,6 +135,24 @@ wait_for_port(struct daemon *d)
 		usleep(25000);
 	}
 	return -1;
+}
+
+/*
+ * WSUSDIAGD_WRAPPER, split at spaces, runs the daemon under a tool
+ * (valgrind); the words stay in the environment, which outlives exec.
+ */
+static int
+wrapper_argv(const char **argv, int max)
+{
+	char *w = getenv("WSUSDIAGD_WRAPPER"), *save = NULL;
+	int n = 0;
+
+	if (w == NULL)
+		return 0;
+	for (char *t = strtok_r(w, " ", &save); t != NULL && n < max;
+	     t = strtok_r(NULL, " ", &save))
+		argv[n++] = t;
+	return n;
 }
 
 void
@@ -162,10 +185,15 @@ daemon_start(struct daemon *d, const struct daemon_opts *o)
 	d->pid = fork();
 	cr_assert(d->pid >= 0);
 	if (d->pid == 0) {
-		const char *argv[8] = {bin, "--config", cfg, "--log-level",
-				       "debug"};
-		int n = 5,
+		const char *argv[24];
+		int n = wrapper_argv(argv, 16),
 		    fd = open(d->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		argv[n++] = bin;
+		argv[n++] = "--config";
+		argv[n++] = cfg;
+		argv[n++] = "--log-level";
+		argv[n++] = "debug";
 
 		if (o->insecure_http)
 			argv[n++] = "--insecure-http";
@@ -173,7 +201,8 @@ daemon_start(struct daemon *d, const struct daemon_opts *o)
 			argv[n++] = "--sim-writeback";
 		dup2(fd, 2);
 		dup2(fd, 1);
-		execv(bin, (char *const *)argv);
+		argv[n] = NULL;
+		execvp(argv[0], (char *const *)argv);
 		_exit(127);
 	}
 	d->port = wait_for_port(d);
@@ -181,7 +210,7 @@ daemon_start(struct daemon *d, const struct daemon_opts *o)
 		char *log = slurp(d->log);
 
 		cr_assert_fail("wsusdiagd did not start; its log:\n%s",
-			 log ? log : "(none)");
+			       log ? log : "(none)");
 	}
 }
 
@@ -193,17 +222,22 @@ daemon_stop(struct daemon *d)
 	if (d->pid <= 0)
 		return -1;
 	kill(d->pid, SIGTERM);
-	for (int i = 0; i < 600; i++) {
-		if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
-			d->pid = 0;
-			return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+	for (int i = 0; i < 1200 && status == -1; i++) {
+		if (waitpid(d->pid, &status, WNOHANG) != d->pid) {
+			status = -1;
+			usleep(25000);
 		}
-		usleep(25000);
 	}
-	kill(d->pid, SIGKILL);
-	waitpid(d->pid, &status, 0);
+	if (status == -1) {
+		kill(d->pid, SIGKILL);
+		waitpid(d->pid, NULL, 0);
+	}
 	d->pid = 0;
-	return -2;
+	rm_tree(d->dir);
+	d->dir[0] = '\0';
+	if (status == -1)
+		return -2;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
 struct sink {

@@ -97,9 +97,6 @@ stop(void)
 	if (d.pid > 0)
 		cr_expect_eq(daemon_stop(&d), 0,
 			     "wsusdiagd did not exit cleanly");
-	/* The harness's directory: configuration, log, audit log. */
-	if (d.dir[0] != '\0')
-		rm_tree(d.dir);
 	badsrv_stop(silent);
 	silent = NULL;
 	if (host_path[0] != '\0')

@@ -87,7 +87,6 @@ int wsus_files_write(const char *root, char *err, size_t errlen);
 /* Byte i of the files (the same pattern in both). */
 unsigned char wsus_file_byte(size_t i);
 
-/* Remove a directory tree (the servers' own temporary directories). */
-void rm_tree(const char *dir);
+#include "support/tmptree.h"
 
 #endif

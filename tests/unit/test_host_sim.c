@@ -4,7 +4,6 @@
  */
 #include <criterion/criterion.h>
 
-#include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include "fixture.h"
 #include "platform/host.h"
 #include "platform/host_sim.h"
+#include "support/tmptree.h"
 
 #define HR(e) hr_from_win32(e)
 
@@ -30,20 +30,10 @@ mk_tmp(void)
 	cr_assert_not_null(mkdtemp(tmpdir));
 }
 
-static int
-rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove(p);
-}
-
 static void
 rm_tmp(void)
 {
-	if (tmpdir[0] != '\0')
-		nftw(tmpdir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	rm_tree(tmpdir);
 	tmpdir[0] = '\0';
 }
 
