@@ -36,9 +36,17 @@ struct httpd {
 	size_t n_pending, cap_pending;
 };
 
+/*
+ * A chunked body over the limit: MHD 0.9.75 cannot queue a response
+ * while a body is still arriving, so the rest is read and dropped to
+ * answer 413 at its end, but not without bound.
+ */
+#define DISCARD_MAX (1024 * 1024)
+
 struct req_ctx {
 	char *body;
 	size_t len, cap;
+	size_t discarded; /* bytes dropped after the body went over */
 	bool too_large;
 	bool answered;
 	uint64_t t0;
@@ -108,7 +116,7 @@ conn_info(struct MHD_Connection *conn)
 }
 
 static enum MHD_Result
-send_response(struct MHD_Connection *conn, struct api_response *res)
+send_response(struct MHD_Connection *conn, struct api_response *res, bool close)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ok;
@@ -127,6 +135,9 @@ send_response(struct MHD_Connection *conn, struct api_response *res)
 	if (res->www_authenticate)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 					"Bearer realm=\"wsusdiag\"");
+	/* Whatever of the request is still unread is not worth reading. */
+	if (close)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 	ok = MHD_queue_response(conn, (unsigned)res->status, r);
 	MHD_destroy_response(r);
 	return ok;
@@ -154,7 +165,7 @@ answer(struct httpd *h, struct MHD_Connection *conn, const char *url,
 	req.cert_cn = ci && ci->cn[0] ? ci->cn : NULL;
 	api_handle(h->api, &req, &res);
 	rc->answered = true;
-	ok = send_response(conn, &res);
+	ok = send_response(conn, &res, rc->too_large);
 	log_info("%s %s %s %d %llums %s", req.peer, method, url, res.status,
 		 (unsigned long long)(plat_now_ms() - rc->t0),
 		 res.identity[0] ? res.identity : "-");
@@ -170,6 +181,25 @@ declared_too_large(struct httpd *h, struct MHD_Connection *conn)
 	    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 
 	return cl != NULL && strtoull(cl, NULL, 10) > h->body_limit;
+}
+
+/*
+ * Keep a piece of the body, or drop it once the body is over the limit;
+ * false when so much was dropped that the connection is not worth
+ * keeping for the 413.
+ */
+static bool
+take_body(struct httpd *h, struct req_ctx *rc, const char *upload, size_t n)
+{
+	if (!rc->too_large && rc->len + n <= h->body_limit) {
+		rc->body = xgrow(rc->body, &rc->cap, rc->len + n, 1);
+		memcpy(rc->body + rc->len, upload, n);
+		rc->len += n;
+		return true;
+	}
+	rc->too_large = true;
+	rc->discarded += n;
+	return rc->discarded <= DISCARD_MAX;
 }
 
 static enum MHD_Result
@@ -195,16 +225,16 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		return MHD_YES;
 	}
 	if (*upload_size > 0) {
-		if (rc->len + *upload_size > h->body_limit) {
-			rc->too_large = true;
-			*upload_size = 0;
-			return answer(h, conn, url, method, rc);
-		}
-		rc->body = xgrow(rc->body, &rc->cap, rc->len + *upload_size, 1);
-		memcpy(rc->body + rc->len, upload, *upload_size);
-		rc->len += *upload_size;
+		size_t n = *upload_size;
+
 		*upload_size = 0;
-		return MHD_YES;
+		if (take_body(h, rc, upload, n))
+			return MHD_YES;
+		log_info("%s %s %s: the body goes on %d bytes past the limit; "
+			 "closed",
+			 conn_info(conn) ? conn_info(conn)->peer : "", method,
+			 url, DISCARD_MAX);
+		return MHD_NO;
 	}
 	return answer(h, conn, url, method, rc);
 }
@@ -221,10 +251,15 @@ httpd_start(const struct api_ctx *api, const struct httpd_limits *lim,
 	h->api = api;
 	h->body_limit = lim->body_bytes;
 	h->m = plat_mutex_new();
+	/*
+	 * The listener enforces the connection limit. MHD's, twice as
+	 * large, is only a backstop: a connection the listener has let go
+	 * can still be closing inside MHD when the next one arrives.
+	 */
 	h->mhd = MHD_start_daemon(
 	    flags, 0, NULL, NULL, on_request, h, MHD_OPTION_CONNECTION_TIMEOUT,
 	    (unsigned)lim->idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
-	    (unsigned)lim->connections, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (unsigned)lim->connections * 2, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 	    (size_t)lim->header_bytes, MHD_OPTION_NOTIFY_CONNECTION,
 	    on_connection, h, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
 	    MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 * 1024), MHD_OPTION_END);

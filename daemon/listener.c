@@ -5,7 +5,10 @@
  * a socket pair whose other end belongs to libmicrohttpd.
  *
  * One thread per connection: a handshake or a slow client only ever
- * stalls its own thread, never the accept loop or another client.
+ * stalls its own thread, never the accept loop or another client. A
+ * full connection table makes room by evicting the oldest connection
+ * still in its handshake (see admit), so idle connections from many
+ * addresses cannot lock out a client that completes its handshake.
  */
 #include "daemon/listener.h"
 
@@ -20,25 +23,74 @@
 #include "platform/net.h"
 #include "platform/thread.h"
 
-#define PUMP_BUF 16384
+#define PUMP_BUF	16384
+#define SNIFF_LEN	8     /* the longest method and its space: "OPTIONS " */
+#define LINGER_MS	2000  /* reading a refused request's remainder */
+#define LINGER_BYTES	65536 /* ... and at most this much of it */
+#define LOG_INTERVAL_MS 1000
+
+_Static_assert(SNIFF_LEN <= TLS_UNREAD_MAX, "the session must take back "
+					    "what the sniffing read");
+
+enum conn_state {
+	CONN_HANDSHAKE, /* has proved nothing yet: may be evicted */
+	CONN_SESSION,	/* TLS established: never evicted */
+	CONN_EVICTED,	/* shut down for a newcomer; its thread is ending */
+};
+
+/* Per-connection events an attacker can repeat: logged at a bounded rate. */
+enum event {
+	EV_NOT_ALLOWED,
+	EV_PER_IP,
+	EV_FULL,
+	EV_NO_THREAD,
+	EV_EVICTED,
+	EV_TLS_REFUSED,
+	EV_PLAIN_HTTP,
+	EV_N
+};
+
+static const struct {
+	bool warn;
+	const char *text;
+} events[EV_N] = {
+    [EV_NOT_ALLOWED] = {false, "refused: not in auth.allow"},
+    [EV_PER_IP] = {true, "refused: per-address connection limit reached"},
+    [EV_FULL] = {true, "refused: connection limit reached and every "
+		       "connection is an established session"},
+    [EV_NO_THREAD] = {true, "refused: no thread available"},
+    [EV_EVICTED] = {false, "evicted: still in the TLS handshake when the "
+			   "connection table was full"},
+    [EV_TLS_REFUSED] = {false, "TLS refused"},
+    [EV_PLAIN_HTTP] = {false, "plain HTTP on the TLS port: answered 400"},
+};
+
+struct ratelog {
+	uint64_t next_ms;
+	uint32_t held; /* events not logged since the last line */
+};
 
 struct per_ip {
 	uint8_t addr[16];
 	uint32_t n;
 };
 
+struct conn;
+
 struct listener {
 	struct listener_config cfg;
 	plat_sock fd;
 	plat_sock wake[2]; /* written to stop the accept loop */
 	struct plat_mutex *m;
-	struct plat_cond *idle; /* signalled when active reaches 0 */
-	uint32_t active;
+	struct plat_cond *idle; /* signalled when the table empties */
 	bool accepting;
+	uint64_t seq;	     /* accept order, for eviction */
+	uint32_t live;	     /* connections in the table, less the evicted */
+	struct conn **conns; /* every connection until its thread ends */
+	size_t n_conns, cap_conns;
 	struct per_ip *ips;
 	size_t n_ips, cap_ips;
-	plat_sock *fds; /* client sockets, to shut down at exit */
-	size_t n_fds, cap_fds;
+	struct ratelog logs[EV_N]; /* under m */
 };
 
 struct conn {
@@ -46,6 +98,8 @@ struct conn {
 	plat_sock fd;
 	struct plat_addr peer;
 	struct tls_conn *tls;
+	uint64_t seq;
+	enum conn_state state; /* under l->m */
 };
 
 static bool
@@ -59,40 +113,153 @@ allowed(const struct listener *l, const uint8_t addr[16])
 	return false;
 }
 
+/*
+ * An attacker must not be able to flood the log: a second line of the
+ * same kind within LOG_INTERVAL_MS is only counted, and the count goes
+ * into the next line that is written. detail may be NULL.
+ */
+static void
+log_event(struct listener *l, enum event e, const char *peer,
+	  const char *detail)
+{
+	struct ratelog *r = &l->logs[e];
+	uint64_t now = plat_now_ms();
+	uint32_t held = 0;
+	char more[48] = "";
+	bool quiet;
+
+	plat_mutex_lock(l->m);
+	quiet = now < r->next_ms;
+	if (quiet) {
+		r->held++;
+	} else {
+		held = r->held;
+		r->held = 0;
+		r->next_ms = now + LOG_INTERVAL_MS;
+	}
+	plat_mutex_unlock(l->m);
+	if (quiet)
+		return;
+	if (held > 0)
+		snprintf(more, sizeof(more), " (and %u more since the last)",
+			 held);
+	if (events[e].warn)
+		log_warnx("%s: %s%s%s%s", peer, events[e].text,
+			  detail ? ": " : "", detail ? detail : "", more);
+	else
+		log_info("%s: %s%s%s%s", peer, events[e].text,
+			 detail ? ": " : "", detail ? detail : "", more);
+}
+
+/* Under m, at the end: what the last lines did not count yet. */
+static void
+log_held_events(struct listener *l)
+{
+	for (int e = 0; e < EV_N; e++)
+		if (l->logs[e].held > 0)
+			log_info("%u more: %s", l->logs[e].held,
+				 events[e].text);
+}
+
 static struct per_ip *
-ip_slot(struct listener *l, const uint8_t addr[16])
+ip_find(struct listener *l, const uint8_t addr[16])
 {
 	for (size_t i = 0; i < l->n_ips; i++)
 		if (memcmp(l->ips[i].addr, addr, 16) == 0)
 			return &l->ips[i];
-	l->ips = xgrow(l->ips, &l->cap_ips, l->n_ips, sizeof(*l->ips));
-	memcpy(l->ips[l->n_ips].addr, addr, 16);
-	l->ips[l->n_ips].n = 0;
-	return &l->ips[l->n_ips++];
+	return NULL;
 }
 
-/* Count a new connection in; false (nothing counted) when over a limit. */
-static bool
-admit(struct listener *l, plat_sock fd, const uint8_t addr[16],
-      const char **why)
+static void
+ip_get(struct listener *l, const uint8_t addr[16])
 {
-	struct per_ip *p;
+	struct per_ip *p = ip_find(l, addr);
+
+	if (p == NULL) {
+		l->ips = xgrow(l->ips, &l->cap_ips, l->n_ips, sizeof(*l->ips));
+		p = &l->ips[l->n_ips++];
+		memcpy(p->addr, addr, 16);
+		p->n = 0;
+	}
+	p->n++;
+}
+
+static void
+ip_put(struct listener *l, const uint8_t addr[16])
+{
+	struct per_ip *p = ip_find(l, addr);
+
+	if (p != NULL && --p->n == 0)
+		*p = l->ips[--l->n_ips];
+}
+
+/* The oldest connection still in its handshake, or NULL. */
+static struct conn *
+oldest_handshake(const struct listener *l)
+{
+	struct conn *best = NULL;
+
+	for (size_t i = 0; i < l->n_conns; i++) {
+		struct conn *c = l->conns[i];
+
+		if (c->state == CONN_HANDSHAKE &&
+		    (best == NULL || c->seq < best->seq))
+			best = c;
+	}
+	return best;
+}
+
+/*
+ * Shutting the socket down ends the victim's thread at once: its poll
+ * wakes and its reads fail. The thread still owns the socket and the
+ * memory and frees them through release().
+ */
+static void
+evict(struct listener *l, struct conn *v, char *who, size_t wholen)
+{
+	v->state = CONN_EVICTED;
+	ip_put(l, v->peer.addr16);
+	l->live--;
+	plat_shutdown(v->fd, false);
+	snprintf(who, wholen, "%s", v->peer.text);
+}
+
+/*
+ * Count c into the table; false with the reason when a limit refuses
+ * it. A full table makes room by evicting the oldest connection still
+ * in its handshake (named in who): such a connection has proved nothing
+ * and costs its client nothing, while the newcomer may be the
+ * administrator whom a slowloris attack from many addresses would
+ * otherwise lock out. Only a table of established sessions refuses.
+ */
+static bool
+admit(struct listener *l, struct conn *c, enum event *why, char *who,
+      size_t wholen)
+{
+	const struct per_ip *p;
+	struct conn *v;
 	bool ok = false;
 
 	plat_mutex_lock(l->m);
-	if (l->active >= l->cfg.max_connections) {
-		*why = "connection limit reached";
+	p = ip_find(l, c->peer.addr16);
+	if (p != NULL && p->n >= l->cfg.per_ip) {
+		*why = EV_PER_IP;
 		goto out;
 	}
-	p = ip_slot(l, addr);
-	if (p->n >= l->cfg.per_ip) {
-		*why = "per-address connection limit reached";
-		goto out;
+	if (l->live >= l->cfg.max_connections) {
+		if ((v = oldest_handshake(l)) == NULL) {
+			*why = EV_FULL;
+			goto out;
+		}
+		evict(l, v, who, wholen);
 	}
-	p->n++;
-	l->active++;
-	l->fds = xgrow(l->fds, &l->cap_fds, l->n_fds, sizeof(*l->fds));
-	l->fds[l->n_fds++] = fd;
+	ip_get(l, c->peer.addr16);
+	l->live++;
+	c->seq = l->seq++;
+	c->state = CONN_HANDSHAKE;
+	l->conns =
+	    xgrow(l->conns, &l->cap_conns, l->n_conns, sizeof(*l->conns));
+	l->conns[l->n_conns++] = c;
 	ok = true;
 out:
 	plat_mutex_unlock(l->m);
@@ -100,23 +267,47 @@ out:
 }
 
 static void
-release(struct listener *l, plat_sock fd, const uint8_t addr[16])
+release(struct listener *l, struct conn *c)
 {
-	struct per_ip *p;
-
 	plat_mutex_lock(l->m);
-	for (size_t i = 0; i < l->n_fds; i++) {
-		if (l->fds[i] == fd) {
-			l->fds[i] = l->fds[--l->n_fds];
+	for (size_t i = 0; i < l->n_conns; i++) {
+		if (l->conns[i] == c) {
+			l->conns[i] = l->conns[--l->n_conns];
 			break;
 		}
 	}
-	p = ip_slot(l, addr);
-	if (p->n > 0 && --p->n == 0)
-		*p = l->ips[--l->n_ips];
-	if (--l->active == 0)
+	if (c->state != CONN_EVICTED) {
+		ip_put(l, c->peer.addr16);
+		l->live--;
+	}
+	if (l->n_conns == 0)
 		plat_cond_broadcast(l->idle);
 	plat_mutex_unlock(l->m);
+}
+
+/* The handshake is over: false if c was evicted meanwhile. */
+static bool
+established(struct conn *c)
+{
+	bool ok;
+
+	plat_mutex_lock(c->l->m);
+	ok = c->state != CONN_EVICTED;
+	if (ok)
+		c->state = CONN_SESSION;
+	plat_mutex_unlock(c->l->m);
+	return ok;
+}
+
+static bool
+evicted(struct conn *c)
+{
+	bool e;
+
+	plat_mutex_lock(c->l->m);
+	e = c->state == CONN_EVICTED;
+	plat_mutex_unlock(c->l->m);
+	return e;
 }
 
 /* ---- transports: TLS or (loopback only) plain ------------------------- */
@@ -180,8 +371,8 @@ struct pump {
 	bool net_eof;
 };
 
-/* Client -> MHD. Returns -1 when the connection is over. */
-static int
+/* Client -> MHD. MHD's end closing ends the pump, through pump_out. */
+static void
 pump_in(struct pump *p)
 {
 	long n;
@@ -189,23 +380,31 @@ pump_in(struct pump *p)
 	if (p->in_len == 0) {
 		n = net_read(p->c, p->in, sizeof(p->in));
 		if (n == PLAT_WOULD_BLOCK)
-			return 0;
+			return;
 		if (n <= 0) {
 			/* The client is done sending; let MHD finish. */
 			p->net_eof = true;
 			plat_shutdown(p->sp, true);
-			return 0;
+			return;
 		}
 		p->in_len = (size_t)n;
 		p->in_off = 0;
 	}
 	n = plat_send(p->sp, p->in + p->in_off, p->in_len - p->in_off);
-	if (n < 0)
-		return n == PLAT_WOULD_BLOCK ? 0 : -1;
+	if (n == PLAT_WOULD_BLOCK)
+		return;
+	if (n < 0) {
+		/*
+		 * MHD stopped reading: it is answering and closing (a 431, a
+		 * 413). Drop the client's input; the answer still goes out.
+		 */
+		p->in_len = p->in_off = 0;
+		p->net_eof = true;
+		return;
+	}
 	p->in_off += (size_t)n;
 	if (p->in_off == p->in_len)
 		p->in_len = p->in_off = 0;
-	return 0;
 }
 
 /* MHD -> client. Returns -1 when the connection is over. */
@@ -253,51 +452,167 @@ pump(struct conn *c, plat_sock sp)
 		     (PLAT_POLLIN | PLAT_POLLHUP | PLAT_POLLERR)) &&
 		    pump_out(p) != 0)
 			break;
-		if (((pf[0].revents & PLAT_POLLOUT) ||
-		     (nf == 2 && pf[1].revents)) &&
-		    pump_in(p) != 0)
-			break;
+		if ((pf[0].revents & PLAT_POLLOUT) ||
+		    (nf == 2 && pf[1].revents))
+			pump_in(p);
 	}
 	free(p);
 }
 
-static int
-handshake(struct conn *c)
-{
-	struct listener *l = c->l;
-	uint64_t deadline =
-	    plat_now_ms() + l->cfg.handshake_timeout_s * 1000ull;
-	char err[256], cn[256] = "";
-	plat_sock sp[2] = {PLAT_SOCK_INVALID, PLAT_SOCK_INVALID};
-	int rc = -1;
+/* ---- before TLS: plain HTTP on the TLS port ---------------------------- */
 
-	if (l->cfg.tls != NULL) {
-		c->tls = tls_conn_new(l->cfg.tls, c->fd);
-		if (c->tls == NULL ||
-		    tls_conn_handshake(c->tls, deadline, cn, sizeof(cn), err,
-				       sizeof(err)) != 0) {
-			log_info("%s: TLS refused: %s", c->peer.text,
-				 c->tls ? err : "no session");
-			goto out;
-		}
+enum sniff { SNIFF_TLS, SNIFF_HTTP, SNIFF_GONE, SNIFF_LATE };
+
+/* An uppercase method and a space; more bytes needed: -1. */
+static int
+looks_like_http(const unsigned char *b, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && b[i] >= 'A' && b[i] <= 'Z')
+		i++;
+	if (i < len)
+		return i > 0 && b[i] == ' ';
+	return len < SNIFF_LEN ? -1 : 0;
+}
+
+/*
+ * Read the first bytes, which the TLS session is given back. A TLS
+ * record never starts with a letter, so a client that speaks TLS costs
+ * one read of up to SNIFF_LEN bytes; anything else that is not plain
+ * HTTP is left to mbedTLS to refuse.
+ */
+static enum sniff
+sniff(plat_sock fd, uint64_t deadline, unsigned char *buf, size_t *len)
+{
+	int http;
+
+	*len = 0;
+	while ((http = looks_like_http(buf, *len)) < 0) {
+		long n = plat_recv(fd, buf + *len, SNIFF_LEN - *len);
+
+		if (n > 0)
+			*len += (size_t)n;
+		else if (n != PLAT_WOULD_BLOCK)
+			return SNIFF_GONE;
+		else if (wait_sock(fd, PLAT_POLLIN, deadline) != 0)
+			return SNIFF_LATE;
 	}
+	return http ? SNIFF_HTTP : SNIFF_TLS;
+}
+
+#define HTTPS_ONLY_BODY                                                        \
+	"{\"type\":\"about:blank\",\"title\":\"Bad Request\",\"status\":400,"  \
+	"\"detail\":\"this port speaks HTTPS only: the plain HTTP request "    \
+	"was sent to the HTTPS port; use https://\"}"
+
+/*
+ * Close gracefully: say we are done, then read what the client still
+ * sends, up to a bound, before closing. A close with unread input
+ * resets the connection, and the reset can destroy the last answer (a
+ * 400, 413 or 431) before a client that is still sending has read it.
+ */
+static void
+linger(plat_sock fd, uint64_t deadline)
+{
+	char buf[4096];
+	size_t total = 0;
+
+	plat_shutdown(fd, true);
+	while (total < LINGER_BYTES) {
+		long n = plat_recv(fd, buf, sizeof(buf));
+
+		if (n > 0)
+			total += (size_t)n;
+		else if (n != PLAT_WOULD_BLOCK ||
+			 wait_sock(fd, PLAT_POLLIN, deadline) != 0)
+			break;
+	}
+}
+
+/* An administrator who typed http:// learns what to type instead. */
+static void
+refuse_plain_http(struct conn *c, uint64_t deadline)
+{
+	char head[256];
+	int n;
+
+	n = snprintf(head, sizeof(head),
+		     "HTTP/1.1 400 Bad Request\r\n"
+		     "Content-Type: application/problem+json\r\n"
+		     "Content-Length: %zu\r\n"
+		     "Cache-Control: no-store\r\n"
+		     "Connection: close\r\n\r\n",
+		     sizeof(HTTPS_ONLY_BODY) - 1);
+	log_event(c->l, EV_PLAIN_HTTP, c->peer.text, NULL);
+	if (net_write_all(c, head, (size_t)n, deadline) == 0 &&
+	    net_write_all(c, HTTPS_ONLY_BODY, sizeof(HTTPS_ONLY_BODY) - 1,
+			  deadline) == 0) {
+		uint64_t soon = plat_now_ms() + LINGER_MS;
+
+		linger(c->fd, soon < deadline ? soon : deadline);
+	}
+}
+
+/* ---- a connection's life ----------------------------------------------- */
+
+static int
+tls_start(struct conn *c, uint64_t deadline, char *cn, size_t cnlen)
+{
+	unsigned char first[SNIFF_LEN];
+	char err[256] = "";
+	size_t n;
+
+	switch (sniff(c->fd, deadline, first, &n)) {
+	case SNIFF_HTTP:
+		refuse_plain_http(c, deadline);
+		return -1;
+	case SNIFF_GONE:
+		snprintf(err, sizeof(err), "closed before the handshake");
+		goto fail;
+	case SNIFF_LATE:
+		snprintf(err, sizeof(err), "handshake deadline passed");
+		goto fail;
+	case SNIFF_TLS:
+		break;
+	}
+	if ((c->tls = tls_conn_new(c->l->cfg.tls, c->fd)) == NULL) {
+		snprintf(err, sizeof(err), "no session");
+		goto fail;
+	}
+	tls_conn_unread(c->tls, first, n);
+	if (tls_conn_handshake(c->tls, deadline, cn, cnlen, err, sizeof(err)) !=
+	    0)
+		goto fail;
+	return 0;
+fail:
+	/* An evicted connection is the eviction's, logged (counted) there. */
+	if (!evicted(c))
+		log_event(c->l, EV_TLS_REFUSED, c->peer.text, err);
+	return -1;
+}
+
+/* Hand the session to MHD through a socket pair and pump until done. */
+static void
+hand_over(struct conn *c, const char *cn)
+{
+	plat_sock sp[2] = {PLAT_SOCK_INVALID, PLAT_SOCK_INVALID};
+
 	if (plat_sock_pair(sp) != 0) {
 		log_warnx("%s: socket pair: %s", c->peer.text,
 			  plat_sock_strerror());
-		goto out;
+		return;
 	}
 	/* MHD owns sp[1] from here on, also when it refuses it. */
-	if (httpd_add(l->cfg.httpd, sp[1], c->peer.sa, c->peer.sa_len, cn) !=
+	if (httpd_add(c->l->cfg.httpd, sp[1], c->peer.sa, c->peer.sa_len, cn) !=
 	    0) {
 		log_warnx("%s: the HTTP layer refused the connection",
 			  c->peer.text);
 		goto out;
 	}
 	pump(c, sp[0]);
-	rc = 0;
 out:
 	plat_close_sock(sp[0]);
-	return rc;
 }
 
 static void
@@ -305,10 +620,20 @@ conn_main(void *arg)
 {
 	struct conn *c = arg;
 	struct listener *l = c->l;
+	uint64_t deadline =
+	    plat_now_ms() + l->cfg.handshake_timeout_s * 1000ull;
+	char cn[256] = "";
 
-	handshake(c);
-	tls_conn_free(c->tls, 1);
-	release(l, c->fd, c->peer.addr16);
+	if ((l->cfg.tls == NULL ||
+	     tls_start(c, deadline, cn, sizeof(cn)) == 0) &&
+	    established(c)) {
+		hand_over(c, cn);
+		tls_conn_free(c->tls, 1);
+		c->tls = NULL;
+		linger(c->fd, plat_now_ms() + LINGER_MS);
+	}
+	tls_conn_free(c->tls, 0);
+	release(l, c);
 	plat_close_sock(c->fd);
 	free(c);
 }
@@ -317,25 +642,28 @@ static void
 accept_one(struct listener *l)
 {
 	struct conn *c = xcalloc(1, sizeof(*c));
-	const char *why = NULL;
+	enum event why = EV_N;
+	char victim[64] = "";
 
 	c->l = l;
 	c->fd = plat_accept(l->fd, &c->peer);
 	if (c->fd == PLAT_SOCK_INVALID)
 		goto drop;
 	if (!allowed(l, c->peer.addr16)) {
-		log_info("%s: refused: not in auth.allow", c->peer.text);
+		log_event(l, EV_NOT_ALLOWED, c->peer.text, NULL);
 		goto drop;
 	}
-	if (!admit(l, c->fd, c->peer.addr16, &why)) {
-		log_warnx("%s: refused: %s", c->peer.text, why);
+	if (!admit(l, c, &why, victim, sizeof(victim))) {
+		log_event(l, why, c->peer.text, NULL);
 		goto drop;
 	}
+	if (victim[0] != '\0')
+		log_event(l, EV_EVICTED, victim, NULL);
 	plat_set_nodelay(c->fd);
 	if (plat_thread_detached(conn_main, c) == 0)
 		return;
-	log_warnx("%s: refused: no thread available", c->peer.text);
-	release(l, c->fd, c->peer.addr16);
+	log_event(l, EV_NO_THREAD, c->peer.text, NULL);
+	release(l, c);
 drop:
 	plat_close_sock(c->fd);
 	free(c);
@@ -417,13 +745,14 @@ listener_stop(struct listener *l, uint32_t wait_ms)
 	plat_mutex_lock(l->m);
 	while (l->accepting && plat_now_ms() < deadline)
 		plat_cond_wait_until(l->idle, l->m, deadline);
-	for (size_t i = 0; i < l->n_fds; i++)
-		plat_shutdown(l->fds[i], false);
-	while ((l->active > 0 || l->accepting) && plat_now_ms() < deadline)
+	for (size_t i = 0; i < l->n_conns; i++)
+		plat_shutdown(l->conns[i]->fd, false);
+	while ((l->n_conns > 0 || l->accepting) && plat_now_ms() < deadline)
 		plat_cond_wait_until(l->idle, l->m, deadline);
-	drained = l->active == 0 && !l->accepting;
+	drained = l->n_conns == 0 && !l->accepting;
+	log_held_events(l);
 	if (!drained)
-		log_warnx("%u connections still open at shutdown", l->active);
+		log_warnx("%zu connections still open at shutdown", l->n_conns);
 	plat_mutex_unlock(l->m);
 	return drained;
 }
@@ -439,6 +768,6 @@ listener_free(struct listener *l)
 	plat_cond_free(l->idle);
 	plat_mutex_free(l->m);
 	free(l->ips);
-	free(l->fds);
+	free(l->conns);
 	free(l);
 }

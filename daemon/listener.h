@@ -18,8 +18,12 @@ struct listener_config {
 	struct tls_server *tls; /* NULL: plain HTTP (loopback only) */
 	struct httpd *httpd;
 	const struct auth_config *auth; /* the allow-list */
+	/*
+	 * A full table evicts the oldest connection still in its handshake
+	 * and refuses only when every slot holds an established session.
+	 */
 	uint32_t max_connections;
-	uint32_t per_ip;
+	uint32_t per_ip; /* connections from one address; over it: refused */
 	uint32_t handshake_timeout_s;
 	uint32_t idle_timeout_s;
 };

@@ -23,6 +23,12 @@ void tls_server_free(struct tls_server *s);
 /* A session on a connected non-blocking socket (the fd stays the
  * caller's). */
 struct tls_conn *tls_conn_new(struct tls_server *s, plat_sock fd);
+/*
+ * Bytes the caller already read from fd (to tell TLS from plain HTTP),
+ * which the session reads before the socket. At most TLS_UNREAD_MAX.
+ */
+#define TLS_UNREAD_MAX 16
+void tls_conn_unread(struct tls_conn *c, const void *buf, size_t len);
 
 /*
  * Handshake until done or deadline (plat_now_ms). On success the

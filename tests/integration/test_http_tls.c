@@ -182,30 +182,6 @@ Test(tls, compression_is_never_chosen, .init = start_default, .fini = stop)
 		     reply[at]);
 }
 
-Test(tls, plain_http_on_the_tls_port_gets_no_http_answer, .init = start_default,
-     .fini = stop)
-{
-	static const char req[] = "GET /health HTTP/1.1\r\nHost: x\r\n\r\n";
-	unsigned char reply[4096];
-	int fd = connect_raw(d.port);
-	size_t n;
-
-	cr_assert_eq(send(fd, req, strlen(req), 0), (ssize_t)strlen(req));
-	n = read_all(fd, reply, sizeof(reply), 5000);
-	close(fd);
-	cr_expect(n < 5 || memcmp(reply, "HTTP/", 5) != 0,
-		  "plain HTTP was answered on the TLS port");
-	/* And the daemon still serves TLS afterwards. */
-	{
-		struct http_opts o = {.path = "/health"};
-		struct http_reply r;
-
-		http_call(&d, &o, &r);
-		cr_expect_eq(r.status, 200);
-		http_reply_free(&r);
-	}
-}
-
 Test(tls, a_silent_client_does_not_delay_another, .init = start_default,
      .fini = stop)
 {
