@@ -209,6 +209,18 @@ bad_syntax(struct check_result *r, const char *whose, const char *list,
 	return f;
 }
 
+/* Whether text parses as a proxy list; only the verdict is kept. */
+static bool
+list_parses(const char *text, char **bad, const char **why)
+{
+	struct proxy_list l;
+
+	if (proxy_list_parse(text, &l, bad, why) != HR_OK)
+		return false;
+	proxy_list_clear(&l);
+	return true;
+}
+
 /*
  * The machine list, which BITS uses; and the user's, which the article's
  * remedy copies over it (and which that user's own BITS jobs use).
@@ -216,21 +228,19 @@ bad_syntax(struct check_result *r, const char *whose, const char *list,
 static bool
 judge_syntax(struct check_result *r, const struct proxy_state *s)
 {
-	struct proxy_list l;
 	const char *why = NULL;
 	struct finding *f;
 	char *bad = NULL;
 
-	if (proxy_list_parse(s->machine.proxy, &l, &bad, &why) != HR_OK) {
+	if (!list_parses(s->machine.proxy, &bad, &why)) {
 		f = bad_syntax(r, "machine (WinHTTP)", s->machine.proxy, bad,
 			       why);
 		finding_set_remedy(f, NULL, SET_REMEDY);
 		free(bad);
 		return false;
 	}
-	proxy_list_clear(&l);
 	if (s->user_hr == HR_OK && !is_blank(s->user.proxy) &&
-	    proxy_list_parse(s->user.proxy, &l, &bad, &why) != HR_OK) {
+	    !list_parses(s->user.proxy, &bad, &why)) {
 		f = bad_syntax(r, "user's Internet Explorer", s->user.proxy,
 			       bad, why);
 		finding_set_remedy(f, NULL,

@@ -7,6 +7,7 @@
 
 #include "api/audit.h"
 #include "api/internal.h"
+#include "common/xalloc.h"
 #include "daemon/config.h"
 #include "daemon/httpd.h"
 #include "daemon/init.h"
@@ -15,7 +16,6 @@
 #include "daemon/service.h"
 #include "daemon/tls.h"
 #include "platform/net.h"
-#include "platform/probe.h"
 #include "platform/sys.h"
 
 extern const char openapi_yaml[];
@@ -230,72 +230,102 @@ fail:
 	return -1;
 }
 
+/* What open_parts and run_daemon made; each part may be missing. */
 static void
-shutdown_daemon(struct daemon *d)
+close_parts(struct daemon *d)
 {
-	bool drained = true;
-
-	if (d->listener != NULL) {
-		drained = listener_stop(d->listener, 10000);
-		if (drained)
-			listener_free(d->listener);
-	}
-	/* Threads that still run use MHD and the host: leave them be. */
-	if (!drained)
-		return;
-	httpd_stop(d->httpd);
-	/* A check abandoned past its time limit may still be at the host. */
-	if (!check_tracker_drain(d->api.tracker, 10000)) {
-		log_warnx("a check is still running at exit; leaving the host "
-			  "open");
-		return;
-	}
 	check_tracker_free(d->api.tracker);
 	tls_server_free(d->tls);
 	audit_close(d->api.audit);
 	action_locks_free(d->api.locks);
 	host_close(d->host);
 	config_free(&d->cfg);
+	free(d);
 }
 
-static int
-run_daemon(int argc, char **argv)
+/*
+ * Stop what serves, if anything does. False when some thread still uses
+ * the parts: they are then left to the process's exit.
+ */
+static bool
+shutdown_daemon(struct daemon *d)
 {
-	static struct daemon d;
-	struct options o = {0};
+	if (d->listener != NULL) {
+		if (!listener_stop(d->listener, 10000))
+			return false;
+		listener_free(d->listener);
+		d->listener = NULL;
+	}
+	httpd_stop(d->httpd);
+	d->httpd = NULL;
+	/* A check abandoned past its time limit may still be at the host. */
+	if (d->api.tracker != NULL &&
+	    !check_tracker_drain(d->api.tracker, 10000)) {
+		log_warnx("a check is still running at exit; leaving the host "
+			  "open");
+		return false;
+	}
+	return true;
+}
+
+/* Everything from the configuration to a stop request. */
+static int
+start_and_wait(struct daemon *d, const struct options *o)
+{
 	const char *why;
 
-	if (parse_options(argc, argv, &o) != 0 || load_config(&o, &d.cfg) != 0)
-		return 2;
-	if (plat_process_init() != 0 || plat_probe_global_init() != 0) {
+	if (plat_process_init() != 0) {
 		fprintf(stderr, "wsusdiagd: cannot initialise the platform\n");
 		return 1;
 	}
-	if (open_parts(&d, &o) != 0)
+	if (open_parts(d, o) != 0)
 		return 1;
-	d.settings.probe_timeout_ms = d.cfg.probe_timeout_ms;
-	d.settings.service_wait_ms = d.cfg.service_wait_ms;
-	d.settings.agent_min_version = d.cfg.agent_min_version;
-	d.api.host = d.host;
-	d.api.auth = &d.cfg.auth;
-	d.api.settings = &d.settings;
-	d.api.locks = action_locks_new();
-	d.api.tracker = check_tracker_new();
-	d.api.body_limit = d.cfg.body_bytes;
-	d.api.openapi_yaml = openapi_yaml;
-	d.api.openapi_len = openapi_yaml_len;
-	if (o.check_config) {
-		printf("%s: configuration OK\n", o.config);
+	d->settings.probe_timeout_ms = d->cfg.probe_timeout_ms;
+	d->settings.service_wait_ms = d->cfg.service_wait_ms;
+	d->settings.agent_min_version = d->cfg.agent_min_version;
+	d->api.host = d->host;
+	d->api.auth = &d->cfg.auth;
+	d->api.settings = &d->settings;
+	d->api.locks = action_locks_new();
+	d->api.tracker = check_tracker_new();
+	d->api.body_limit = d->cfg.body_bytes;
+	d->api.openapi_yaml = openapi_yaml;
+	d->api.openapi_len = openapi_yaml_len;
+	if (o->check_config) {
+		printf("%s: configuration OK\n", o->config);
 		return 0;
 	}
-	if (serve(&d, o.insecure_http) != 0)
+	if (serve(d, o->insecure_http) != 0)
 		return 1;
 	service_ready();
 	why = plat_stop_wait();
 	log_info("%s: shutting down", why);
-	shutdown_daemon(&d);
-	log_info("stopped");
 	return 0;
+}
+
+/*
+ * d is on the heap and freed on every path, so that a part the shutdown
+ * forgets to release shows as a leak (LeakSanitizer, valgrind).
+ */
+static int
+run_daemon(int argc, char **argv)
+{
+	struct daemon *d = xcalloc(1, sizeof(*d));
+	struct options o = {0};
+	bool served;
+	int rc = 2;
+
+	if (parse_options(argc, argv, &o) != 0 || load_config(&o, &d->cfg) != 0)
+		goto out;
+	rc = start_and_wait(d, &o);
+	served = d->listener != NULL;
+	if (!shutdown_daemon(d))
+		return rc;
+	if (served)
+		log_info("stopped");
+out:
+	close_parts(d);
+	return rc;
 }
 
 static int

@@ -20,7 +20,10 @@
  */
 hr_t plat_http_probe(const struct probe_request *req, struct probe_result *out);
 
-/* One-time global initialisation (libcurl); call before threads start. */
+/*
+ * One-time global initialisation (libcurl); plat_http_probe does it on
+ * first use, so calling it is optional. Safe from any thread.
+ */
 int plat_probe_global_init(void);
 
 /* Add this build's network library and version to a JSON object. */

@@ -12,6 +12,7 @@
 #include "platform/probe.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -478,8 +479,8 @@ plat_http_probe(const struct probe_request *req, struct probe_result *out)
 		out->detail = xstrdup("invalid probe request");
 		return hr_from_win32(WIN32_INVALID_PARAMETER);
 	}
-	if ((c = curl_easy_init()) == NULL) {
-		out->detail = xstrdup("curl_easy_init failed");
+	if (plat_probe_global_init() != 0 || (c = curl_easy_init()) == NULL) {
+		out->detail = xstrdup("libcurl could not be initialised");
 		hr = hr_from_win32(WINHTTP_INTERNAL_ERROR);
 		goto out;
 	}
@@ -497,8 +498,23 @@ out:
 	return hr;
 }
 
+static CURLcode global_rc = CURLE_FAILED_INIT; /* set once, by init_once */
+
+static void
+init_once(void)
+{
+	global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/*
+ * On the first probe, not at start: libcurl's TLS library costs a few
+ * MiB of memory that a daemon only asked for /health never needs.
+ */
 int
 plat_probe_global_init(void)
 {
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, init_once);
+	return global_rc == CURLE_OK ? 0 : -1;
 }

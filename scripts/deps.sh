@@ -15,6 +15,8 @@ if [ "${1:-}" = "--test" ]; then
 	pkgs+=(nginx)
 	# The TLS scan of the daemon (tests/integration/test_tls_scan.c).
 	pkgs+=(sslscan)
+	# One integration run of the daemon under valgrind (tests/CMakeLists.txt).
+	pkgs+=(valgrind)
 	# The spec linter comes from npm; Debian's nodejs/npm unless the
 	# machine already has a Node.js with npm (e.g. from another source).
 	command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
