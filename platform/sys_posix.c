@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,6 +27,13 @@ plat_process_init(void)
 	/* Every thread inherits the mask; only plat_stop_wait takes them. */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	return plat_net_init();
+}
+
+/* glibc keeps freed chunks of every thread's arena until trimmed. */
+void
+plat_release_memory(void)
+{
+	malloc_trim(0);
 }
 
 const char *
