@@ -20,6 +20,12 @@ plat_process_init(void)
 {
 	sigset_t set;
 
+	/*
+	 * A thread per connection gets glibc to open up to 8 arenas per
+	 * core, each keeping its peak after a burst; two arenas halve the
+	 * growth (bench/) without a measurable cost in throughput.
+	 */
+	mallopt(M_ARENA_MAX, 2);
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
