@@ -519,19 +519,34 @@ line_kinds(const struct line *l, struct kinds *k)
 	}
 }
 
-/* Length of the valid UTF-8 character at s (n bytes left), 0 if none. */
+/*
+ * Length of the valid UTF-8 character at s (n bytes left), 0 if none.
+ * Valid is RFC 3629's: no overlong form, no surrogate (ED A0..BF), nothing
+ * past U+10FFFF (F4 90.., F5..FF), or the JSON we emit is not UTF-8.
+ */
 static size_t
 utf8_len(const unsigned char *s, size_t n)
 {
-	size_t len = s[0] < 0x80	     ? 1
-		     : (s[0] & 0xE0) == 0xC0 ? 2
-		     : (s[0] & 0xF0) == 0xE0 ? 3
-		     : (s[0] & 0xF8) == 0xF0 ? 4
-					     : 0;
+	unsigned char lo = 0x80, hi = 0xBF;
+	size_t len = s[0] < 0x80		    ? 1
+		     : s[0] >= 0xC2 && s[0] <= 0xDF ? 2
+		     : s[0] >= 0xE0 && s[0] <= 0xEF ? 3
+		     : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4
+						    : 0;
 
-	if (len == 0 || len > n || (len == 2 && s[0] < 0xC2))
+	if (len == 0 || len > n)
 		return 0;
-	for (size_t i = 1; i < len; i++)
+	if (s[0] == 0xE0)
+		lo = 0xA0; /* below: overlong */
+	else if (s[0] == 0xED)
+		hi = 0x9F; /* above: surrogates */
+	else if (s[0] == 0xF0)
+		lo = 0x90; /* below: overlong */
+	else if (s[0] == 0xF4)
+		hi = 0x8F; /* above: past U+10FFFF */
+	if (len > 1 && (s[1] < lo || s[1] > hi))
+		return 0;
+	for (size_t i = 2; i < len; i++)
 		if ((s[i] & 0xC0) != 0x80)
 			return 0;
 	return len;
@@ -637,7 +652,8 @@ void
 wulog_scan(const char *text, size_t len, struct wulog_summary *out)
 {
 	struct line l;
-	const char *p = text, *end = text + len, *nl;
+	/* NULL + 0 is undefined too: no end without a text. */
+	const char *p = text, *end = text != NULL ? text + len : NULL, *nl;
 	bool stub = false;
 
 	memset(out, 0, sizeof(*out));

@@ -172,7 +172,8 @@ set_uint(uint32_t *slot, const cJSON *v, const struct cfg_key *k,
 	if (!cJSON_IsNumber(v))
 		goto bad;
 	d = v->valuedouble;
-	if (d != (double)(int64_t)d || d < k->min || d > k->max)
+	/* Range first: converting 1e300 (or inf) to an integer is undefined. */
+	if (!(d >= k->min && d <= k->max) || d != (double)(int64_t)d)
 		goto bad;
 	*slot = (uint32_t)d;
 	return 0;

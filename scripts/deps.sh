@@ -17,6 +17,9 @@ if [ "${1:-}" = "--test" ]; then
 	pkgs+=(sslscan)
 	# One integration run of the daemon under valgrind (tests/CMakeLists.txt).
 	pkgs+=(valgrind)
+	# The libFuzzer targets of fuzz/ (scripts/fuzz.sh): clang and its
+	# fuzzer and sanitizer runtimes, llvm-symbolizer for readable stacks.
+	pkgs+=(clang libclang-rt-14-dev llvm)
 	# The spec linter comes from npm; Debian's nodejs/npm unless the
 	# machine already has a Node.js with npm (e.g. from another source).
 	command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)

@@ -261,3 +261,35 @@ Test(config, listen_forms)
 	    config_parse_listen("127.0.0.1:0x10", host, sizeof(host), &port),
 	    0);
 }
+
+/*
+ * Found by fuzz/fuzz_config: a number no integer type holds (1e300, or
+ * 1e999, which cJSON reads as infinity) was converted to int64_t before
+ * the range check, which is undefined behaviour (UBSan's
+ * float-cast-overflow aborts on it). It must be refused by the range
+ * check, naming the key, like any other number out of range.
+ */
+Test(config, numbers_beyond_any_integer_are_refused)
+{
+	static const char *const nums[] = {"1e300",  "-1e300", "1e999",
+					   "-1e999", "9.3e18", "1.8e19"};
+
+	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+		struct wsd_config c;
+		char json[160], err[256] = "";
+
+		snprintf(json, sizeof(json),
+			 "{\"tls\":{\"cert\":\"a\",\"key\":\"b\"},"
+			 "\"limits\":{\"body_bytes\":%s}}",
+			 nums[i]);
+		cr_expect_neq(parse(&c, json, err, sizeof(err)), 0,
+			      "accepted %s", nums[i]);
+		cr_expect_str_eq(err,
+				 "limits.body_bytes: expected an integer from "
+				 "256 to 16777216",
+				 "%s: %s", nums[i], err);
+		cr_expect_eq(c.body_bytes, 65536, "%s changed body_bytes",
+			     nums[i]);
+		config_free(&c);
+	}
+}

@@ -458,6 +458,35 @@ Test(wulog, text_is_valid_utf8_and_bounded)
 		     0, "%s", h->text);
 }
 
+/*
+ * Found by fuzz/fuzz_wulog: bytes that look like UTF-8 but are not
+ * (F5..F7 leads for code points past U+10FFFF, overlong forms,
+ * surrogates) were copied into the text as they were, so the JSON the
+ * checks answer with was not UTF-8. Each such byte is now a '?', and the
+ * valid characters at the edges of each range are kept.
+ */
+Test(wulog, text_has_no_invalid_utf8)
+{
+	static const char line[] =
+	    ETW "Agent           a\xe0\x80\x80"
+		"b\xed\xa0\x80"
+		"c"
+		"\xf4\x90\x80\x80"
+		"d\xf7\xac\x9a\x8c"
+		"e\xf5\x80\x80\x80"
+		"f\xc0\xaf"
+		"g hr = 80004005 \xef\xbf\xbf\xf4\x8f\xbf\xbf"
+		"\xf0\x90\x80\x80\xed\x9f\xbf\xe0\xa0\x80\xc2\x80";
+	struct wulog_summary s;
+
+	scan_str(line, &s);
+	cr_assert_eq(s.hit[WULOG_ERRORS].count, 1);
+	cr_assert_str_eq(s.hit[WULOG_ERRORS].text,
+			 ETW "Agent           a???b???c????d????e????f??g hr = "
+			     "80004005 \xef\xbf\xbf\xf4\x8f\xbf\xbf\xf0\x90\x80"
+			     "\x80\xed\x9f\xbf\xe0\xa0\x80\xc2\x80");
+}
+
 Test(wulog, cut_is_at_a_character_edge)
 {
 	char line[WULOG_TEXT_MAX + 64];
