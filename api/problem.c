@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api/internal.h"
+#include "common/utf8.h"
 #include "common/xalloc.h"
 
 static const char *
@@ -59,6 +60,10 @@ vproblem(struct api_response *res, int status, cJSON *extra, const char *fmt,
 {
 	cJSON *o = extra ? extra : cJSON_CreateObject();
 	char *detail = xvasprintf(fmt, ap);
+
+	/* The detail quotes what the client sent, which may not be UTF-8
+	 * or may be cut inside a character by a %.64s: JSON is UTF-8. */
+	utf8_scrub(detail);
 
 	cJSON_AddStringToObject(o, "type", "about:blank");
 	cJSON_AddStringToObject(o, "title", reason(status));

@@ -9,6 +9,8 @@
 
 #include <string.h>
 
+#include "common/utf8.h"
+
 /* Bytes of one line examined; the rest of a longer line is not read. */
 #define LINE_SCAN 4096
 
@@ -519,39 +521,6 @@ line_kinds(const struct line *l, struct kinds *k)
 	}
 }
 
-/*
- * Length of the valid UTF-8 character at s (n bytes left), 0 if none.
- * Valid is RFC 3629's: no overlong form, no surrogate (ED A0..BF), nothing
- * past U+10FFFF (F4 90.., F5..FF), or the JSON we emit is not UTF-8.
- */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char lo = 0x80, hi = 0xBF;
-	size_t len = s[0] < 0x80		    ? 1
-		     : s[0] >= 0xC2 && s[0] <= 0xDF ? 2
-		     : s[0] >= 0xE0 && s[0] <= 0xEF ? 3
-		     : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4
-						    : 0;
-
-	if (len == 0 || len > n)
-		return 0;
-	if (s[0] == 0xE0)
-		lo = 0xA0; /* below: overlong */
-	else if (s[0] == 0xED)
-		hi = 0x9F; /* above: surrogates */
-	else if (s[0] == 0xF0)
-		lo = 0x90; /* below: overlong */
-	else if (s[0] == 0xF4)
-		hi = 0x8F; /* above: past U+10FFFF */
-	if (len > 1 && (s[1] < lo || s[1] > hi))
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-	return len;
-}
-
 /* The line as JSON-safe text: valid UTF-8 (other bytes become '?'),
  * no control characters, cut at a character edge, no trailing space. */
 static void
@@ -561,7 +530,7 @@ copy_text(char *out, const struct line *l)
 	size_t i = 0, o = 0, c;
 
 	while (i < l->n) {
-		c = utf8_len(s + i, l->n - i);
+		c = utf8_char_len(s + i, l->n - i);
 		if (c == 0) {
 			c = 1;
 			if (o + 1 >= WULOG_TEXT_MAX)

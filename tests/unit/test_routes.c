@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
 #include <mbedtls/sha256.h>
 
 #include "api/api.h"
@@ -187,4 +188,22 @@ Test(api, malformed_error_codes_are_400)
 		    400, "%s", path);
 		api_response_clear(&res);
 	}
+}
+
+/* A problem detail quotes the path; JSON must stay UTF-8 (found by
+ * fuzz/corpus/http/utf8-invalid-path). */
+Test(api, problem_details_are_utf8_whatever_the_client_sent)
+{
+	struct api_response res;
+	cJSON *j, *detail;
+
+	cr_assert_eq(status_of("GET", "/no\xFFpe\xE2\x82", NULL, NULL, &res),
+		     404);
+	j = cJSON_Parse(res.body);
+	cr_assert_not_null(j);
+	detail = cJSON_GetObjectItem(j, "detail");
+	cr_assert(cJSON_IsString(detail));
+	cr_expect_str_eq(detail->valuestring, "no resource at /no?pe??");
+	cJSON_Delete(j);
+	api_response_clear(&res);
 }
