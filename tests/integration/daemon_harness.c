@@ -1,20 +1,25 @@
 #include "daemon_harness.h"
 
 #include <criterion/criterion.h>
+#include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <mbedtls/sha256.h>
 
+#include "common/xalloc.h"
 #include "support/tmptree.h"
 
 const char *
@@ -155,6 +160,175 @@ wrapper_argv(const char **argv, int max)
 	return n;
 }
 
+/*
+ * The contract validator, tests/openapi/validate.mjs: one node process
+ * per test process (Criterion runs each test in its own), fed every
+ * answer http_call receives and answering with its mismatches at once, so
+ * that a mismatch fails the test that made the call. Answers are checked
+ * one at a time: test_http_actions calls from two threads.
+ */
+static struct {
+	pthread_mutex_t lock;
+	pid_t pid;     /* 0: not started; -1: failed, already reported */
+	bool ready;    /* it said it has loaded the spec */
+	int fd;	       /* our end of a socket pair: its stdin and stdout */
+	FILE *replies; /* over fd, to read its answers a line at a time */
+} validator = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/*
+ * With validator.lock held. Does not wait for it: see validator_ready.
+ * Fails the test without aborting it, as a longjmp would keep the lock.
+ */
+static void
+validator_start(void)
+{
+	const char *src = getenv("WSUSDIAG_SOURCE_DIR");
+	char script[512];
+	int sv[2];
+
+	if (validator.pid != 0)
+		return;
+	validator.pid = -1;
+	if (src == NULL ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+		cr_expect_fail("cannot start the OpenAPI validator: %s",
+			       src ? strerror(errno)
+				   : "WSUSDIAG_SOURCE_DIR unset (run ctest)");
+		return;
+	}
+	snprintf(script, sizeof(script), "%s/tests/openapi/validate.mjs", src);
+	validator.pid = fork();
+	if (validator.pid == 0) {
+		/* stderr stays the test's: node's own errors show there. */
+		dup2(sv[1], 0);
+		dup2(sv[1], 1);
+		execlp("node", "node", script, (char *)NULL);
+		_exit(127);
+	}
+	close(sv[1]);
+	if (validator.pid < 0) {
+		cr_expect_fail("fork: %s", strerror(errno));
+		close(sv[0]);
+		return;
+	}
+	validator.ready = false;
+	validator.fd = sv[0];
+	validator.replies = fdopen(sv[0], "r");
+	if (validator.replies == NULL)
+		abort(); /* only on allocation, like xmalloc */
+}
+
+/* With validator.lock held; returns its exit status, -1 if none. */
+static int
+validator_reap(void)
+{
+	int status = -1;
+
+	if (validator.pid <= 0)
+		return -1;
+	fclose(validator.replies); /* and fd: EOF, it exits */
+	waitpid(validator.pid, &status, 0);
+	validator.pid = 0;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+/* With validator.lock held: the test fails, once, and checks stop. */
+static void
+validator_failed(void)
+{
+	int status;
+
+	if (validator.pid < 0) {
+		cr_expect_fail("no OpenAPI validation: its validator failed "
+			       "earlier");
+		return;
+	}
+	status = validator_reap();
+	validator.pid = -1;
+	cr_expect_fail(
+	    "the OpenAPI validator (node tests/openapi/validate.mjs) "
+	    "exited with %d%s; its error is above. It needs "
+	    "Node.js and `npm ci` in tests/openapi (ctest's "
+	    "openapi_npm fixture)",
+	    status, status == 127 ? " (no node)" : "");
+}
+
+/*
+ * With validator.lock held. Its first line, once it has loaded the spec,
+ * is "ready": waiting for it keeps node's start out of the first call's
+ * time (test_http_server_deadline times /health).
+ */
+static bool
+validator_ready(void)
+{
+	char *line = NULL;
+	size_t cap = 0;
+
+	if (validator.pid > 0 && !validator.ready)
+		validator.ready = getline(&line, &cap, validator.replies) > 0 &&
+				  strcmp(line, "ready\n") == 0;
+	free(line);
+	if (validator.pid > 0 && validator.ready)
+		return true;
+	validator_failed();
+	return false;
+}
+
+void
+http_contract_start(void)
+{
+	pthread_mutex_lock(&validator.lock);
+	validator_start();
+	validator_ready();
+	pthread_mutex_unlock(&validator.lock);
+}
+
+void
+http_contract_stop(void)
+{
+	pthread_mutex_lock(&validator.lock);
+	validator_reap();
+	validator.pid = 0;
+	pthread_mutex_unlock(&validator.lock);
+}
+
+static bool
+send_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		p += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+/* Send one answer, return the validator's reply line (NULL: it failed). */
+static char *
+validator_ask(const char *line, size_t len)
+{
+	char *reply = NULL;
+	size_t cap = 0;
+
+	pthread_mutex_lock(&validator.lock);
+	validator_start();
+	if (validator_ready()) {
+		if (!send_all(validator.fd, line, len) ||
+		    getline(&reply, &cap, validator.replies) <= 0) {
+			free(reply);
+			reply = NULL;
+			validator_failed();
+		}
+	}
+	pthread_mutex_unlock(&validator.lock);
+	return reply;
+}
+
 void
 daemon_start(struct daemon *d, const struct daemon_opts *o)
 {
@@ -182,6 +356,10 @@ daemon_start(struct daemon *d, const struct daemon_opts *o)
 	}
 	write_config(d, o);
 	snprintf(cfg, sizeof(cfg), "%s/wsusdiagd.json", d->dir);
+	/* Its start overlaps the daemon's; waited for below. */
+	pthread_mutex_lock(&validator.lock);
+	validator_start();
+	pthread_mutex_unlock(&validator.lock);
 	d->pid = fork();
 	cr_assert(d->pid >= 0);
 	if (d->pid == 0) {
@@ -202,6 +380,8 @@ daemon_start(struct daemon *d, const struct daemon_opts *o)
 		dup2(fd, 2);
 		dup2(fd, 1);
 		argv[n] = NULL;
+		/* A test that crashes must not leave its daemon running. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		execvp(argv[0], (char *const *)argv);
 		_exit(127);
 	}
@@ -212,12 +392,25 @@ daemon_start(struct daemon *d, const struct daemon_opts *o)
 		cr_assert_fail("wsusdiagd did not start; its log:\n%s",
 			       log ? log : "(none)");
 	}
+	pthread_mutex_lock(&validator.lock);
+	validator_ready();
+	pthread_mutex_unlock(&validator.lock);
+}
+
+static void
+show_log(const struct daemon *d, int rc)
+{
+	char *log = slurp(d->log);
+
+	fprintf(stderr, "wsusdiagd exit status %d; its log:\n%s\n", rc,
+		log != NULL ? log : "(none)");
+	free(log);
 }
 
 int
 daemon_stop(struct daemon *d)
 {
-	int status = -1;
+	int status = -1, rc;
 
 	if (d->pid <= 0)
 		return -1;
@@ -233,11 +426,18 @@ daemon_stop(struct daemon *d)
 		waitpid(d->pid, NULL, 0);
 	}
 	d->pid = 0;
+	http_contract_stop();
+	if (status == -1)
+		rc = -2;
+	else
+		rc = WIFEXITED(status) ? WEXITSTATUS(status)
+				       : 128 + WTERMSIG(status);
+	/* A sanitizer's or valgrind's report is in the log, about to go. */
+	if (rc != 0)
+		show_log(d, rc);
 	rm_tree(d->dir);
 	d->dir[0] = '\0';
-	if (status == -1)
-		return -2;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+	return rc;
 }
 
 struct sink {
@@ -277,12 +477,55 @@ header_value(const char *line, size_t len, const char *name)
 	return v;
 }
 
+/* One call's state while curl runs it. */
+struct call {
+	struct http_reply *r;
+	cJSON *headers; /* every header, by lower-case name, for the record */
+};
+
+/* "Name: value" into headers; repeated names are joined as HTTP allows. */
+static void
+keep_header(cJSON *headers, const char *line, size_t len)
+{
+	const char *colon = memchr(line, ':', len);
+	char name[64], *value;
+	const cJSON *old;
+	size_t n;
+
+	if (colon == NULL || (n = (size_t)(colon - line)) >= sizeof(name))
+		return;
+	for (size_t i = 0; i < n; i++)
+		name[i] = (char)tolower((unsigned char)line[i]);
+	name[n] = '\0';
+	value = header_value(line, len, name);
+	if (value == NULL)
+		value = xstrdup("");
+	old = cJSON_GetObjectItemCaseSensitive(headers, name);
+	if (cJSON_IsString(old)) {
+		char *both = xasprintf("%s, %s", old->valuestring, value);
+
+		free(value);
+		value = both;
+		cJSON_DeleteItemFromObjectCaseSensitive(headers, name);
+	}
+	cJSON_AddStringToObject(headers, name, value);
+	free(value);
+}
+
 static size_t
 on_header(char *p, size_t sz, size_t n, void *ud)
 {
-	struct http_reply *r = ud;
+	struct call *call = ud;
+	struct http_reply *r = call->r;
 	char *v;
 
+	/* A status line starts a response (after a 100 Continue, again). */
+	if (sz * n >= 5 && memcmp(p, "HTTP/", 5) == 0) {
+		cJSON_Delete(call->headers);
+		call->headers = cJSON_CreateObject();
+	} else {
+		keep_header(call->headers, p, sz * n);
+	}
 	if ((v = header_value(p, sz * n, "Content-Type")) != NULL) {
 		free(r->content_type);
 		r->content_type = v;
@@ -296,6 +539,43 @@ on_header(char *p, size_t sz, size_t n, void *ud)
 	return sz * n;
 }
 
+/*
+ * One answer against openapi.yaml; each mismatch is a test failure. Takes
+ * headers.
+ */
+static void
+contract_check(const struct http_opts *o, const struct http_reply *r,
+	       cJSON *headers)
+{
+	cJSON *rec = cJSON_CreateObject(), *problems, *p;
+	char *line, *reply;
+	size_t len;
+
+	cJSON_AddStringToObject(rec, "method", o->method ? o->method : "GET");
+	cJSON_AddStringToObject(rec, "path", o->path);
+	cJSON_AddNumberToObject(rec, "status", (double)r->status);
+	cJSON_AddItemToObject(rec, "headers", headers);
+	cJSON_AddStringToObject(rec, "body", r->body);
+	line = cJSON_PrintUnformatted(rec);
+	cJSON_Delete(rec);
+	cr_assert_not_null(line);
+	len = strlen(line);
+	line[len++] = '\n'; /* over the terminator: sent by length */
+	reply = validator_ask(line, len);
+	free(line);
+	if (reply == NULL)
+		return;
+	problems = cJSON_Parse(reply);
+	cr_expect(cJSON_IsArray(problems), "the validator said: %s", reply);
+	cJSON_ArrayForEach(p, problems)
+	{
+		cr_expect_fail("openapi.yaml does not allow %s",
+			       cJSON_IsString(p) ? p->valuestring : "?");
+	}
+	cJSON_Delete(problems);
+	free(reply);
+}
+
 void
 http_call(const struct daemon *d, const struct http_opts *o,
 	  struct http_reply *r)
@@ -303,6 +583,7 @@ http_call(const struct daemon *d, const struct http_opts *o,
 	CURL *c = curl_easy_init();
 	struct curl_slist *h = NULL;
 	struct sink s = {0};
+	struct call call = {.r = r, .headers = cJSON_CreateObject()};
 	char url[512], buf[512];
 
 	memset(r, 0, sizeof(*r));
@@ -340,13 +621,18 @@ http_call(const struct daemon *d, const struct http_opts *o,
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &call);
 	r->curl_code = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
 	r->body = s.buf ? s.buf : calloc(1, 1);
 	r->json = cJSON_Parse(r->body);
 	curl_slist_free_all(h);
 	curl_easy_cleanup(c);
+	/* Only whole answers: a cut one (curl_code != 0) may lack its body. */
+	if (r->status != 0 && r->curl_code == CURLE_OK)
+		contract_check(o, r, call.headers);
+	else
+		cJSON_Delete(call.headers);
 }
 
 void

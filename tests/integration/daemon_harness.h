@@ -1,7 +1,8 @@
 /*
  * daemon_harness.h: start the real wsusdiagd on 127.0.0.1 (any free
- * port) with a test configuration, talk to it over TLS with libcurl, and
- * stop it with SIGTERM, checking that it exits cleanly.
+ * port) with a test configuration, talk to it over TLS with libcurl,
+ * checking every answer against openapi.yaml, and stop it with SIGTERM,
+ * checking that it exits cleanly.
  */
 #ifndef WSUSDIAG_DAEMON_HARNESS_H
 #define WSUSDIAG_DAEMON_HARNESS_H
@@ -35,7 +36,10 @@ struct daemon {
 
 /* Start and wait until it listens; aborts the test on failure. */
 void daemon_start(struct daemon *d, const struct daemon_opts *o);
-/* SIGTERM, wait; returns the exit status (0 for a clean stop). */
+/*
+ * SIGTERM, wait, stop the contract validator, remove d->dir; returns the
+ * exit status (0 for a clean stop).
+ */
 int daemon_stop(struct daemon *d);
 
 struct http_opts {
@@ -59,8 +63,24 @@ struct http_reply {
 	cJSON *json; /* parsed body, or NULL */
 };
 
+/*
+ * One request. Every complete HTTP answer is checked against openapi.yaml
+ * (below) before http_call returns.
+ */
 void http_call(const struct daemon *d, const struct http_opts *o,
 	       struct http_reply *r);
+/*
+ * The contract check: tests/openapi/validate.mjs runs beside the test (it
+ * needs `npm ci` in tests/openapi: ctest's openapi_npm fixture) and every
+ * answer http_call receives must be one openapi.yaml allows; each mismatch
+ * fails the test with the method, path, status and the schema error.
+ * daemon_start starts the validator, http_call starts it if need be,
+ * http_contract_start starts it and waits until it has loaded the spec;
+ * daemon_stop and http_contract_stop stop it, as does the test process's
+ * exit.
+ */
+void http_contract_start(void);
+void http_contract_stop(void);
 void http_reply_free(struct http_reply *r);
 
 /* Read the whole file at path (NULL if absent); caller frees. */
