@@ -7,11 +7,12 @@
  * codes the daemon reports itself (SCM, registry, files) and the Windows
  * Update agent, BITS and WinHTTP codes an administrator meets in event
  * logs and WindowsUpdate.log. Codes and names were checked against the
- * SDK headers (winerror.h, winhttp.h, bitsmsg.h, wuerror.h); the words
- * are ours.
+ * SDK headers (winerror.h, winhttp.h, bitsmsg.h, wuerror.h, esent.h,
+ * ntdsbmsg.h); the words are ours.
  *
- * Win32 and WinHTTP rows are written with the Win32 number, so the hex
- * is computed by the compiler, not by hand.
+ * Win32 and WinHTTP rows are written with the Win32 number, ESE rows
+ * with the JET_err number, so the hex is computed by the compiler, not
+ * by hand.
  */
 #include <inttypes.h>
 #include <stdint.h>
@@ -28,6 +29,14 @@
 /* BG_E_HTTP_ERROR_<status>: FACILITY_HTTP with the status in the code. */
 #define BG_HTTP(s) (0x80190000u | (uint32_t)(s))
 
+/*
+ * An ESE (JET_err*) error as the agent logs it, 0xC8000000 | -err: the
+ * form ntdsbmsg.h gives ESE's errors (hrReadVerifyFailure 0xC80003FA is
+ * JET_errReadVerifyFailure, -1018). The agent's only ESE database is its
+ * store, SoftwareDistribution\DataStore\DataStore.edb.
+ */
+#define ESE(n) (0xC8000000u | (uint32_t)(n))
+
 #define SRC_START "Issues with BITS: BITS fails to start"
 #define SRC_JOBS  "Issues with BITS: BITS jobs are failing"
 
@@ -36,6 +45,21 @@
 	"Check name resolution and the proxy the agent uses: the WinHTTP "     \
 	"proxy (netsh winhttp show proxy) for the machine, the user's "        \
 	"Internet Explorer proxy for user jobs (see the proxy check)."
+
+/* The store's rows: what the seed's "Rebuild the Automatic Update Agent
+ * Store" section does, as the store check's remedy. */
+#define ADV_RESET_STORE                                                        \
+	"Rebuild the update store (action: reset-store) and scan again."
+/* Damage on disk: fix what damaged the file before rebuilding it. */
+#define ADV_DISK_RESET                                                         \
+	"Check the volume (chkdsk /f) and the drive's health: damage like "    \
+	"this usually comes from the disk, its driver or a power loss. Then "  \
+	"rebuild the update store (action: reset-store)."
+/* WU_E_DS_NODATA and its kin: a lookup that found nothing. */
+#define ADV_DS_MISS                                                            \
+	"Usually nothing: the agent logs a lookup that found nothing and "     \
+	"carries on. If scans keep failing with it, rebuild the update "       \
+	"store (action: reset-store)."
 
 const struct error_info error_table[] = {
     {0x00000000u, "S_OK",
@@ -286,6 +310,14 @@ const struct error_info error_table[] = {
      "Make sure the System Event Notification Service (SENS) is started "
      "and running correctly, then resume the jobs.",
      SRC_JOBS},
+    {W32(1392), "ERROR_FILE_CORRUPT",
+     "The file or directory is corrupted and unreadable. Under "
+     "SoftwareDistribution it leaves the update store unusable.",
+     ADV_DISK_RESET, NULL},
+    {W32(1393), "ERROR_DISK_CORRUPT",
+     "The disk structure is corrupted and unreadable: the file system of "
+     "the volume is damaged.",
+     ADV_DISK_RESET, NULL},
     {W32(1722), "RPC_S_SERVER_UNAVAILABLE",
      "The RPC server is unavailable: the service being called is not "
      "running or cannot be reached.",
@@ -704,15 +736,199 @@ const struct error_info error_table[] = {
     {0x80246009u, "WU_E_DM_BITSTRANSFERERROR",
      "An unspecified BITS transfer error.",
      "Look at the BITS jobs and their errors (see the bits-jobs check).", NULL},
+    {0x80248000u, "WU_E_DS_SHUTDOWN",
+     "An operation failed because the Windows Update agent is shutting "
+     "down.",
+     "Nothing to do if wuauserv was stopping; otherwise start it and "
+     "retry (action: start-wuauserv).",
+     NULL},
+    {0x80248001u, "WU_E_DS_INUSE",
+     "An operation failed because the data store was in use.",
+     "Let the agent's running operation finish and retry; restart "
+     "wuauserv if it persists.",
+     NULL},
+    {0x80248002u, "WU_E_DS_INVALID",
+     "The current and expected states of the data store do not match: "
+     "the store is damaged.",
+     ADV_RESET_STORE, NULL},
+    {0x80248003u, "WU_E_DS_TABLEMISSING", "The data store is missing a table.",
+     ADV_RESET_STORE, NULL},
+    {0x80248004u, "WU_E_DS_TABLEINCORRECT",
+     "The data store contains a table with unexpected columns.",
+     ADV_RESET_STORE, NULL},
+    {0x80248005u, "WU_E_DS_INVALIDTABLENAME",
+     "A table could not be opened because it is not in the data store.",
+     ADV_RESET_STORE, NULL},
+    {0x80248006u, "WU_E_DS_BADVERSION",
+     "The current and expected versions of the data store do not match.",
+     "Rebuild the update store (action: reset-store): wuauserv creates "
+     "it again in the version it expects.",
+     NULL},
     {0x80248007u, "WU_E_DS_NODATA",
-     "The information requested is not in the update data store.",
-     "Rebuild the update store (action: reset-store) and scan again.", NULL},
+     "The information requested is not in the update data store.", ADV_DS_MISS,
+     NULL},
+    {0x80248008u, "WU_E_DS_MISSINGDATA",
+     "The data store is missing required information, or has a NULL in "
+     "a column that requires a value.",
+     ADV_RESET_STORE, NULL},
+    {0x80248009u, "WU_E_DS_MISSINGREF",
+     "The data store is missing required information, or refers to "
+     "license terms, a file, a localized property or a linked row that "
+     "is missing.",
+     ADV_RESET_STORE, NULL},
+    {0x8024800Au, "WU_E_DS_UNKNOWNHANDLER",
+     "The update was not processed because its update handler could not "
+     "be recognized.",
+     "Update the Windows Update agent (see the agent check), then scan "
+     "again.",
+     NULL},
+    {0x8024800Bu, "WU_E_DS_CANTDELETE",
+     "The update was not deleted because one or more services still "
+     "refer to it.",
+     "Not damage: the agent keeps an update a service refers to. Nothing "
+     "to do unless scans fail with it.",
+     NULL},
     {0x8024800Cu, "WU_E_DS_LOCKTIMEOUTEXPIRED",
      "The data store could not be locked within the allotted time.",
      "Restart wuauserv; rebuild the store if it recurs.", NULL},
+    {0x8024800Du, "WU_E_DS_NOCATEGORIES",
+     "The category was not added because it has no parent category and "
+     "is not a top-level category itself.",
+     "Scan again; if it recurs, rebuild the update store (action: "
+     "reset-store) so the metadata is synchronized afresh.",
+     NULL},
+    {0x8024800Eu, "WU_E_DS_ROWEXISTS",
+     "The row was not added because an existing row has the same "
+     "primary key.",
+     "Scan again; if it recurs, rebuild the update store (action: "
+     "reset-store).",
+     NULL},
+    {0x8024800Fu, "WU_E_DS_STOREFILELOCKED",
+     "The data store could not be initialized because another process "
+     "has it locked.",
+     "Find what holds DataStore.edb open (often an antivirus or backup "
+     "agent), exclude %SystemRoot%\\SoftwareDistribution\\DataStore "
+     "from scanning, then restart wuauserv.",
+     NULL},
+    {0x80248010u, "WU_E_DS_CANNOTREGISTER",
+     "The data store may not be registered with COM in the current "
+     "process.",
+     "An internal agent error: restart wuauserv; update the agent if it "
+     "recurs (see the agent check).",
+     NULL},
+    {0x80248011u, "WU_E_DS_UNABLETOSTART",
+     "A data store object could not be created in another process.",
+     "Restart wuauserv; if it recurs, rebuild the update store (action: "
+     "reset-store).",
+     NULL},
+    {0x80248013u, "WU_E_DS_DUPLICATEUPDATEID",
+     "The server sent the client the same update with two different "
+     "revision IDs.",
+     "Check the WSUS server's synchronization and run its cleanup "
+     "wizard, then scan again.",
+     NULL},
     {0x80248014u, "WU_E_DS_UNKNOWNSERVICE",
      "The update service is not in the data store.",
      "Rebuild the update store (action: reset-store).", NULL},
+    {0x80248015u, "WU_E_DS_SERVICEEXPIRED",
+     "An operation did not complete because the registration of the "
+     "service has expired.",
+     "Scan again so the agent registers the service anew (action: "
+     "detect-now).",
+     NULL},
+    {0x80248016u, "WU_E_DS_DECLINENOTALLOWED",
+     "A request to hide an update was declined: the update is mandatory "
+     "or was deployed with a deadline.",
+     "Expected; change the approval on the WSUS server instead of hiding "
+     "the update on the client.",
+     NULL},
+    {0x80248017u, "WU_E_DS_TABLESESSIONMISMATCH",
+     "A table was not closed because it is not associated with the "
+     "session.",
+     "An internal agent error: restart wuauserv; rebuild the store if it "
+     "recurs.",
+     NULL},
+    {0x80248018u, "WU_E_DS_SESSIONLOCKMISMATCH",
+     "A data store session lock did not match its session (Microsoft's "
+     "text is that of WU_E_DS_TABLESESSIONMISMATCH: a table was not "
+     "closed because it is not associated with the session).",
+     "An internal agent error: restart wuauserv; rebuild the store if it "
+     "recurs.",
+     NULL},
+    {0x80248019u, "WU_E_DS_NEEDWINDOWSSERVICE",
+     "A request to remove the Windows Update service, or to unregister it "
+     "from Automatic Updates, was declined: it is built in, or Automatic "
+     "Updates has no other service to fall back to.",
+     "Expected: leave the Windows Update service registered.", NULL},
+    {0x8024801Au, "WU_E_DS_INVALIDOPERATION",
+     "A request was declined because the operation is not allowed.",
+     "Check what the calling tool or script asked the agent to do.", NULL},
+    {0x8024801Bu, "WU_E_DS_SCHEMAMISMATCH",
+     "The schema of the current data store and that of a table in a "
+     "backup XML document do not match.",
+     ADV_RESET_STORE, NULL},
+    {0x8024801Cu, "WU_E_DS_RESETREQUIRED",
+     "The data store requires a session reset: the session must be "
+     "released and the operation retried with a new one.",
+     "Usually transient: scan again; restart wuauserv if it recurs.", NULL},
+    {0x8024801Du, "WU_E_DS_IMPERSONATED",
+     "A data store operation did not complete because it was requested "
+     "with an impersonated identity.",
+     "Call the agent from a process that is not impersonating another "
+     "user.",
+     NULL},
+    {0x8024801Eu, "WU_E_DS_DATANOTAVAILABLE",
+     "An operation on update metadata did not complete because the data "
+     "was never received from the server.",
+     "Scan again so the agent fetches the metadata; if it recurs, probe "
+     "the server (see the server check).",
+     NULL},
+    {0x8024801Fu, "WU_E_DS_DATANOTLOADED",
+     "An operation on update metadata did not complete because the data "
+     "was available but not loaded from the data store.",
+     "Usually transient: scan again; rebuild the update store (action: "
+     "reset-store) if it recurs.",
+     NULL},
+    {0x80248020u, "WU_E_DS_NODATA_NOSUCHREVISION",
+     "A data store operation did not complete because no such update "
+     "revision is known.",
+     ADV_DS_MISS, NULL},
+    {0x80248021u, "WU_E_DS_NODATA_NOSUCHUPDATE",
+     "A data store operation did not complete because no such update is "
+     "known.",
+     ADV_DS_MISS, NULL},
+    {0x80248022u, "WU_E_DS_NODATA_EULA",
+     "A data store operation did not complete because an update's license "
+     "terms (EULA) information is missing.",
+     ADV_DS_MISS, NULL},
+    {0x80248023u, "WU_E_DS_NODATA_SERVICE",
+     "A data store operation did not complete because a service's "
+     "information is missing.",
+     ADV_DS_MISS, NULL},
+    {0x80248024u, "WU_E_DS_NODATA_COOKIE",
+     "A data store operation did not complete because a service's "
+     "synchronization information is missing.",
+     ADV_DS_MISS, NULL},
+    {0x80248025u, "WU_E_DS_NODATA_TIMER",
+     "A data store operation did not complete because a timer's "
+     "information is missing.",
+     ADV_DS_MISS, NULL},
+    {0x80248026u, "WU_E_DS_NODATA_CCR",
+     "A data store operation did not complete because a download's "
+     "information is missing.",
+     ADV_DS_MISS, NULL},
+    {0x80248027u, "WU_E_DS_NODATA_FILE",
+     "A data store operation did not complete because a file's "
+     "information is missing.",
+     ADV_DS_MISS, NULL},
+    {0x80248028u, "WU_E_DS_NODATA_DOWNLOADJOB",
+     "A data store operation did not complete because a download job's "
+     "information is missing.",
+     ADV_DS_MISS, NULL},
+    {0x80248029u, "WU_E_DS_NODATA_TMI",
+     "A data store operation did not complete because a service's "
+     "timestamp information is missing.",
+     ADV_DS_MISS, NULL},
     {0x80248FFFu, "WU_E_DS_UNEXPECTED",
      "A data store error not covered by another WU_E_DS_* code.",
      "Rebuild the update store (action: reset-store).", NULL},
@@ -727,6 +943,126 @@ const struct error_info error_table[] = {
      "returned an error.",
      "Update the Windows Update agent by hand to the latest version (see "
      "the agent check).",
+     NULL},
+    {0x8024F001u, "WU_E_REPORTER_EVENTCACHECORRUPT",
+     "The event cache file, where the agent keeps the status events it "
+     "reports to the server, was defective.",
+     "Rebuild the update store (action: reset-store): the cache is kept "
+     "under SoftwareDistribution. Then run wuauclt /reportnow.",
+     NULL},
+    /* ESE's errors, as the agent logs them: see ESE() above. */
+    {ESE(501), "JET_errLogFileCorrupt",
+     "ESE error -501: a transaction log file of the database is corrupt.",
+     ADV_RESET_STORE, NULL},
+    {ESE(510), "JET_errLogWriteFail",
+     "ESE error -510: writing to a transaction log file failed.",
+     "Check the volume's free space and health (chkdsk), restart "
+     "wuauserv; if it recurs, rebuild the update store (action: "
+     "reset-store).",
+     NULL},
+    {ESE(528), "JET_errMissingLogFile",
+     "ESE error -528: the current transaction log file is missing.",
+     ADV_RESET_STORE, NULL},
+    {ESE(529), "JET_errLogDiskFull",
+     "ESE error -529: the disk holding the transaction logs is full.",
+     "Free space on the volume holding SoftwareDistribution (see the "
+     "store check's free space finding), then restart wuauserv.",
+     NULL},
+    {ESE(533), "JET_errCheckpointCorrupt",
+     "ESE error -533: the checkpoint file was not found or is corrupt.",
+     ADV_RESET_STORE, NULL},
+    {ESE(543), "JET_errRequiredLogFilesMissing",
+     "ESE error -543: log files the database needs for recovery are "
+     "missing.",
+     ADV_RESET_STORE, NULL},
+    {ESE(546), "JET_errLogSectorSizeMismatch",
+     "ESE error -546: the sector size of the log files does not match "
+     "the volume's; seen when a storage driver update changes the sector "
+     "size the disk reports.",
+     "Rebuild the update store (action: reset-store); if it comes back, "
+     "see Microsoft KB 982018 (ESENT and changed sector sizes).",
+     NULL},
+    {ESE(550), "JET_errDatabaseDirtyShutdown",
+     "ESE error -550: the database was not shut down cleanly and recovery "
+     "must run before it can be used (once named "
+     "JET_errDatabaseInconsistent).",
+     "Restart wuauserv so ESE recovers the database; if the error stays, "
+     "rebuild the update store (action: reset-store).",
+     NULL},
+    {ESE(583), "JET_errSectorSizeNotSupported",
+     "ESE error -583: the disk reports a physical sector size ESE does not "
+     "support for this file.",
+     "Update the storage driver and firmware (ESE supports 512-byte and "
+     "4 KB sectors), then rebuild the update store (action: "
+     "reset-store).",
+     NULL},
+    {ESE(1011), "JET_errOutOfMemory", "ESE error -1011: out of memory.",
+     "Free memory and restart wuauserv; if it recurs, rebuild the update "
+     "store (action: reset-store).",
+     NULL},
+    {ESE(1018), "JET_errReadVerifyFailure",
+     "ESE error -1018: a page of the database failed its checksum when "
+     "read.",
+     ADV_DISK_RESET, NULL},
+    {ESE(1019), "JET_errPageNotInitialized",
+     "ESE error -1019: a database page that should hold data is blank.",
+     ADV_DISK_RESET, NULL},
+    {ESE(1022), "JET_errDiskIO",
+     "ESE error -1022: a disk I/O error on the database file.", ADV_DISK_RESET,
+     NULL},
+    {ESE(1032), "JET_errFileAccessDenied",
+     "ESE error -1032: the file cannot be accessed: it is locked or in "
+     "use.",
+     "Find what holds DataStore.edb open (often an antivirus or backup "
+     "agent), exclude %SystemRoot%\\SoftwareDistribution\\DataStore "
+     "from scanning, then restart wuauserv.",
+     NULL},
+    {ESE(1090), "JET_errInstanceUnavailable",
+     "ESE error -1090: the database instance cannot be used because it "
+     "met a fatal error earlier.",
+     "Look for the first ESE error before it (the store check shows "
+     "ESENT's events); restart wuauserv, and rebuild the update store "
+     "(action: reset-store) if that error was damage.",
+     NULL},
+    {ESE(1121), "JET_errFileSystemCorruption",
+     "ESE error -1121: a file system operation failed with an error "
+     "saying the file system is corrupt.",
+     ADV_DISK_RESET, NULL},
+    {ESE(1206), "JET_errDatabaseCorrupted",
+     "ESE error -1206: the file is not a database, or the database is "
+     "corrupted.",
+     ADV_RESET_STORE, NULL},
+    {ESE(1220), "JET_errCatalogCorrupted",
+     "ESE error -1220: corruption was detected in the database's catalog "
+     "(its list of tables and columns).",
+     ADV_RESET_STORE, NULL},
+    {ESE(1224), "JET_errDatabaseCorruptedNoRepair",
+     "ESE error -1224: the database is corrupted and may not be repaired.",
+     ADV_RESET_STORE, NULL},
+    {ESE(1413), "JET_errPrimaryIndexCorrupted",
+     "ESE error -1413: a primary index of the database is corrupt.",
+     ADV_RESET_STORE, NULL},
+    {ESE(1414), "JET_errSecondaryIndexCorrupted",
+     "ESE error -1414: a secondary index of the database is corrupt; over "
+     "Unicode text a change of sort order is a likely cause.",
+     ADV_RESET_STORE, NULL},
+    {ESE(1526), "JET_errLVCorrupted",
+     "ESE error -1526: corruption in the database's long-value (large "
+     "column) tree.",
+     ADV_RESET_STORE, NULL},
+    {ESE(1808), "JET_errDiskFull", "ESE error -1808: no space left on disk.",
+     "Free space on the volume holding SoftwareDistribution (see the "
+     "store check's free space finding), then retry.",
+     NULL},
+    {ESE(1811), "JET_errFileNotFound",
+     "ESE error -1811: a file of the database was not found.", ADV_RESET_STORE,
+     NULL},
+    {ESE(1919), "JET_errFlushMapDatabaseMismatch",
+     "ESE error -1919: the persisted flush map (the .jfm file) and the "
+     "database do not match.",
+     "Nothing to do when ESENT logs it as a warning: it rebuilds the "
+     "flush map. As a lasting error, rebuild the update store (action: "
+     "reset-store).",
      NULL},
 };
 

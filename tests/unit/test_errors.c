@@ -1,7 +1,9 @@
 /*
  * test_errors.c: the error-code knowledge base: table order, the seed
- * rows, parsing, formatting and the /errors/{code} explanation.
+ * rows, parsing, formatting, the /errors/{code} explanation, and the
+ * codes the store and updatelog checks report as a damaged store.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +11,12 @@
 #include <criterion/criterion.h>
 
 #include "checks/errors.h"
+#include "checks/registry.h"
+#include "checks/result.h"
+#include "checks/wulog.h"
+#include "common/xalloc.h"
+#include "fixture.h"
+#include "platform/host.h"
 
 #define SRC_START "Issues with BITS: BITS fails to start"
 #define SRC_JOBS  "Issues with BITS: BITS jobs are failing"
@@ -456,4 +464,398 @@ Test(errors, explain_success_code)
 	cr_assert_eq(
 	    jnum(cJSON_GetObjectItemCaseSensitive(o, "facility"), "value"), 36);
 	cJSON_Delete(o);
+}
+
+/* ---- the damaged store ---------------------------------------------------
+ */
+
+/*
+ * What wulog.c's store_codes lists as a damaged store (not the ESE
+ * range, matched by facility), with the names winerror.h and wuerror.h
+ * give them. store_codes_all_listed keeps the two lists the same.
+ */
+static const struct seed_row store_rows[] = {
+    {0x80070570, "ERROR_FILE_CORRUPT", NULL},
+    {0x80070571, "ERROR_DISK_CORRUPT", NULL},
+    {0x80248002, "WU_E_DS_INVALID", NULL},
+    {0x80248003, "WU_E_DS_TABLEMISSING", NULL},
+    {0x80248004, "WU_E_DS_TABLEINCORRECT", NULL},
+    {0x80248005, "WU_E_DS_INVALIDTABLENAME", NULL},
+    {0x80248006, "WU_E_DS_BADVERSION", NULL},
+    {0x80248008, "WU_E_DS_MISSINGDATA", NULL},
+    {0x80248009, "WU_E_DS_MISSINGREF", NULL},
+    {0x8024801B, "WU_E_DS_SCHEMAMISMATCH", NULL},
+    {0x80248FFF, "WU_E_DS_UNEXPECTED", NULL},
+    {0x8024F001, "WU_E_REPORTER_EVENTCACHECORRUPT", NULL},
+};
+
+/* ESE errors, written as the agent logs them and as esent.h numbers
+ * them: the first three are the ones the checks' tests and comments
+ * name. */
+static const struct {
+	hr_t code;
+	const char *name;
+	int jet;
+} ese_rows[] = {
+    {0xC80003FA, "JET_errReadVerifyFailure", -1018},
+    {0xC80004B6, "JET_errDatabaseCorrupted", -1206},
+    {0xC8000222, "JET_errLogSectorSizeMismatch", -546},
+    {0xC80001F5, "JET_errLogFileCorrupt", -501},
+    {0xC8000215, "JET_errCheckpointCorrupt", -533},
+    {0xC8000226, "JET_errDatabaseDirtyShutdown", -550},
+    {0xC80003F3, "JET_errOutOfMemory", -1011},
+    {0xC80003FB, "JET_errPageNotInitialized", -1019},
+    {0xC80003FE, "JET_errDiskIO", -1022},
+    {0xC8000408, "JET_errFileAccessDenied", -1032},
+    {0xC80004C4, "JET_errCatalogCorrupted", -1220},
+    {0xC8000586, "JET_errSecondaryIndexCorrupted", -1414},
+    {0xC8000710, "JET_errDiskFull", -1808},
+    {0xC800077F, "JET_errFlushMapDatabaseMismatch", -1919},
+};
+
+/* Every WU_E_DS_* code of wuerror.h (0x80248012 is unassigned). */
+static const struct seed_row ds_rows[] = {
+    {0x80248000, "WU_E_DS_SHUTDOWN", NULL},
+    {0x80248001, "WU_E_DS_INUSE", NULL},
+    {0x80248002, "WU_E_DS_INVALID", NULL},
+    {0x80248003, "WU_E_DS_TABLEMISSING", NULL},
+    {0x80248004, "WU_E_DS_TABLEINCORRECT", NULL},
+    {0x80248005, "WU_E_DS_INVALIDTABLENAME", NULL},
+    {0x80248006, "WU_E_DS_BADVERSION", NULL},
+    {0x80248007, "WU_E_DS_NODATA", NULL},
+    {0x80248008, "WU_E_DS_MISSINGDATA", NULL},
+    {0x80248009, "WU_E_DS_MISSINGREF", NULL},
+    {0x8024800A, "WU_E_DS_UNKNOWNHANDLER", NULL},
+    {0x8024800B, "WU_E_DS_CANTDELETE", NULL},
+    {0x8024800C, "WU_E_DS_LOCKTIMEOUTEXPIRED", NULL},
+    {0x8024800D, "WU_E_DS_NOCATEGORIES", NULL},
+    {0x8024800E, "WU_E_DS_ROWEXISTS", NULL},
+    {0x8024800F, "WU_E_DS_STOREFILELOCKED", NULL},
+    {0x80248010, "WU_E_DS_CANNOTREGISTER", NULL},
+    {0x80248011, "WU_E_DS_UNABLETOSTART", NULL},
+    {0x80248013, "WU_E_DS_DUPLICATEUPDATEID", NULL},
+    {0x80248014, "WU_E_DS_UNKNOWNSERVICE", NULL},
+    {0x80248015, "WU_E_DS_SERVICEEXPIRED", NULL},
+    {0x80248016, "WU_E_DS_DECLINENOTALLOWED", NULL},
+    {0x80248017, "WU_E_DS_TABLESESSIONMISMATCH", NULL},
+    {0x80248018, "WU_E_DS_SESSIONLOCKMISMATCH", NULL},
+    {0x80248019, "WU_E_DS_NEEDWINDOWSSERVICE", NULL},
+    {0x8024801A, "WU_E_DS_INVALIDOPERATION", NULL},
+    {0x8024801B, "WU_E_DS_SCHEMAMISMATCH", NULL},
+    {0x8024801C, "WU_E_DS_RESETREQUIRED", NULL},
+    {0x8024801D, "WU_E_DS_IMPERSONATED", NULL},
+    {0x8024801E, "WU_E_DS_DATANOTAVAILABLE", NULL},
+    {0x8024801F, "WU_E_DS_DATANOTLOADED", NULL},
+    {0x80248020, "WU_E_DS_NODATA_NOSUCHREVISION", NULL},
+    {0x80248021, "WU_E_DS_NODATA_NOSUCHUPDATE", NULL},
+    {0x80248022, "WU_E_DS_NODATA_EULA", NULL},
+    {0x80248023, "WU_E_DS_NODATA_SERVICE", NULL},
+    {0x80248024, "WU_E_DS_NODATA_COOKIE", NULL},
+    {0x80248025, "WU_E_DS_NODATA_TIMER", NULL},
+    {0x80248026, "WU_E_DS_NODATA_CCR", NULL},
+    {0x80248027, "WU_E_DS_NODATA_FILE", NULL},
+    {0x80248028, "WU_E_DS_NODATA_DOWNLOADJOB", NULL},
+    {0x80248029, "WU_E_DS_NODATA_TMI", NULL},
+    {0x80248FFF, "WU_E_DS_UNEXPECTED", NULL},
+};
+
+/* Known, named as listed, from no seed, pointing at the store check's
+ * remedy. */
+static void
+assert_store_row(hr_t code, const char *name)
+{
+	const struct error_info *e = error_lookup(code);
+
+	cr_assert_not_null(e, "0x%08X has no row", code);
+	cr_assert_str_eq(e->name, name, "0x%08X", code);
+	cr_assert_null(e->source, "%s", name);
+	cr_assert_eq(wulog_classify(code), WULOG_STORE, "%s", name);
+}
+
+Test(errors, store_damage_codes_decode)
+{
+	for (size_t i = 0; i < NELEM(store_rows); i++) {
+		const struct error_info *e;
+
+		assert_store_row(store_rows[i].code, store_rows[i].name);
+		e = error_lookup(store_rows[i].code);
+		cr_assert_not_null(strstr(e->advice, "(action: reset-store)"),
+				   "%s: %s", e->name, e->advice);
+	}
+}
+
+/* Every code outside the ESE range that wulog calls store damage, in
+ * the facilities it takes them from, is in store_rows, so has a row. */
+Test(errors, store_codes_all_listed)
+{
+	static const hr_t prefixes[] = {0x80070000, 0x80190000, 0x80200000,
+					0x80240000};
+	size_t found = 0;
+
+	for (size_t p = 0; p < NELEM(prefixes); p++)
+		for (hr_t low = 0; low <= 0xFFFF; low++) {
+			hr_t c = prefixes[p] | low;
+			size_t i;
+
+			if (wulog_classify(c) != WULOG_STORE)
+				continue;
+			for (i = 0; i < NELEM(store_rows); i++)
+				if (store_rows[i].code == c)
+					break;
+			cr_assert_lt(i, NELEM(store_rows),
+				     "0x%08X is store damage, not listed", c);
+			found++;
+		}
+	cr_assert_eq(found, NELEM(store_rows));
+}
+
+Test(errors, ese_codes_decode)
+{
+	char text[64];
+
+	for (size_t i = 0; i < NELEM(ese_rows); i++) {
+		hr_t code = ese_rows[i].code;
+
+		cr_assert_eq(code, 0xC8000000u | (hr_t)-ese_rows[i].jet, "%s",
+			     ese_rows[i].name);
+		/* ESENT's events and the agent's log lines give the number. */
+		snprintf(text, sizeof(text), "JET error %d.", ese_rows[i].jet);
+		cr_assert_eq(wulog_ese_error(text), code, "%s", text);
+		assert_store_row(code, ese_rows[i].name);
+	}
+}
+
+/* Every ESE row sits in the agent's ESE range, says its own JET_err
+ * number and counts as store damage; nothing else sits there. */
+Test(errors, ese_rows_consistent)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < error_table_len; i++) {
+		const struct error_info *e = &error_table[i];
+		bool jet = strncmp(e->name, "JET_err", 7) == 0;
+		char want[32];
+
+		cr_assert_eq(jet, (e->code & 0xFFFF0000u) == 0xC8000000u, "%s",
+			     e->name);
+		if (!jet)
+			continue;
+		snprintf(want, sizeof(want),
+			 "ESE error -%u: ", (unsigned)(e->code & 0xFFFF));
+		cr_assert_eq(strncmp(e->description, want, strlen(want)), 0,
+			     "%s: %s", e->name, e->description);
+		cr_assert_eq(wulog_classify(e->code), WULOG_STORE, "%s",
+			     e->name);
+		n++;
+	}
+	cr_assert_geq(n, NELEM(ese_rows));
+}
+
+Test(errors, every_ds_code_present)
+{
+	check_rows(ds_rows, NELEM(ds_rows), false);
+	for (size_t i = 0; i < NELEM(ds_rows); i++)
+		cr_assert_null(error_lookup(ds_rows[i].code)->source, "%s",
+			       ds_rows[i].name);
+}
+
+/* WU_E_DS_* names and the data store's range (0x80248xxx) agree. */
+Test(errors, ds_names_match_range)
+{
+	for (size_t i = 0; i < error_table_len; i++) {
+		const struct error_info *e = &error_table[i];
+
+		cr_assert_eq(strncmp(e->name, "WU_E_DS_", 8) == 0,
+			     (e->code & 0xFFFFF000u) == 0x80248000u, "%s",
+			     e->name);
+	}
+}
+
+/* As an administrator types them: with and without 0x, either case. */
+Test(errors, ds_codes_parse_and_decode)
+{
+	static const char *const forms[] = {"0x%08X", "%08X", "0x%08x", "%08x"};
+
+	for (size_t i = 0; i < NELEM(ds_rows); i++)
+		for (size_t f = 0; f < NELEM(forms); f++) {
+			char text[16];
+			hr_t code = 0;
+			const struct error_info *e;
+
+			snprintf(text, sizeof(text), forms[f], ds_rows[i].code);
+			cr_assert(error_parse(text, &code), "%s", text);
+			cr_assert_eq(code, ds_rows[i].code, "%s", text);
+			e = error_lookup(code);
+			cr_assert_not_null(e, "%s", text);
+			cr_assert_str_eq(e->name, ds_rows[i].name, "%s", text);
+		}
+}
+
+Test(errors, explain_ds_and_ese)
+{
+	cJSON *o = error_explain(0x80248003);
+	const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, "facility");
+
+	cr_assert(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "known")));
+	cr_assert_str_eq(jstr(o, "name"), "WU_E_DS_TABLEMISSING");
+	cr_assert_str_eq(jstr(o, "description"),
+			 "The data store is missing a table.");
+	cr_assert_not_null(strstr(jstr(o, "advice"), "reset-store"));
+	assert_null(o, "source");
+	cr_assert_eq(jnum(f, "value"), 36);
+	cr_assert_eq(jnum(o, "code_value"), 0x8003);
+	cJSON_Delete(o);
+
+	o = error_explain(0xC80004B6);
+	cr_assert_str_eq(jstr(o, "code"), "0xC80004B6");
+	cr_assert(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "known")));
+	cr_assert_str_eq(jstr(o, "name"), "JET_errDatabaseCorrupted");
+	cr_assert_str_eq(jstr(o, "severity"), "failure");
+	cr_assert_eq(jnum(o, "code_value"), 1206);
+	cr_assert_null(cJSON_GetObjectItemCaseSensitive(o, "win32"));
+	cJSON_Delete(o);
+}
+
+Test(errors, explain_file_corrupt_win32)
+{
+	cJSON *o = error_explain(0x80070570);
+	const cJSON *w = cJSON_GetObjectItemCaseSensitive(o, "win32");
+	hr_t code = 0;
+
+	cr_assert_str_eq(jstr(o, "name"), "ERROR_FILE_CORRUPT");
+	cr_assert_eq(jnum(w, "value"), 1392);
+	cr_assert_str_eq(jstr(w, "name"), "ERROR_FILE_CORRUPT");
+	cJSON_Delete(o);
+
+	/* Typed as the Win32 number. */
+	cr_assert(error_parse("1393", &code));
+	cr_assert_eq(code, 0x80070571);
+	cr_assert_str_eq(error_lookup(code)->name, "ERROR_DISK_CORRUPT");
+}
+
+/* A lookup miss the agent logs routinely must not send the
+ * administrator to rebuild the store first. */
+Test(errors, ds_nodata_is_routine)
+{
+	const struct error_info *e = error_lookup(0x80248007);
+
+	cr_assert_not_null(e);
+	cr_assert_eq(wulog_classify(0x80248007), WULOG_NONE);
+	cr_assert_eq(strncmp(e->advice, "Usually nothing", 15), 0, "%s",
+		     e->advice);
+}
+
+/* ---- what the checks report ------------------------------------------ */
+
+static const struct check_settings settings = {
+    .probe_timeout_ms = 1000,
+    .service_wait_ms = 300,
+    .agent_min_version = NULL,
+};
+
+/* The one finding id of check_id on doc, as the API would serialise it. */
+static cJSON *
+finding_json(const cJSON *doc, const char *check_id, const char *id)
+{
+	struct host *h = fx_open_doc(doc);
+	struct check_ctx ctx = {.host = h, .settings = &settings};
+	struct check_result r;
+	cJSON *all, *found = NULL, *f;
+
+	check_run(check_find(check_id), &ctx, &r);
+	all = result_to_json(&r);
+	cJSON_ArrayForEach(f, cJSON_GetObjectItem(all, "findings"))
+	{
+		if (strcmp(cJSON_GetObjectItem(f, "id")->valuestring, id) ==
+		    0) {
+			cr_assert_null(found, "two %s findings", id);
+			found = cJSON_Duplicate(f, true);
+		}
+	}
+	cr_assert_not_null(found, "no %s finding", id);
+	cJSON_Delete(all);
+	result_clear(&r);
+	host_close(h);
+	return found;
+}
+
+/* f's error is code, decoded as name, and its message says both. */
+static void
+assert_decoded(const cJSON *f, hr_t code, const char *name)
+{
+	const cJSON *err = cJSON_GetObjectItem(f, "error");
+	char hex[11], *words;
+
+	error_format(code, hex);
+	words = xasprintf("%s (%s)", name, hex);
+	cr_assert_str_eq(jstr(err, "code"), hex);
+	cr_assert_str_eq(jstr(err, "name"), name);
+	cr_assert_str_eq(jstr(err, "description"),
+			 error_lookup(code)->description);
+	cr_assert_not_null(strstr(jstr(f, "message"), words), "%s",
+			   jstr(f, "message"));
+	free(words);
+}
+
+/* A one-line WindowsUpdate.log on healthy.json with a store failure:
+ * both checks report it, decoded. */
+static void
+assert_log_line_decoded(hr_t code, const char *name)
+{
+	cJSON *doc = fx_load_example("healthy.json");
+	cJSON *files = cJSON_GetObjectItem(doc, "files");
+	cJSON *log = cJSON_CreateObject();
+	char *line = xasprintf("2026/11/21 09:12:04.9612020 1176  4620  "
+			       "DataStore       *FAILED* [%08X] "
+			       "CDataStore::InsertRevision\n",
+			       code);
+	cJSON *f;
+
+	cJSON_DeleteItemFromObject(files, "C:\\Windows\\WindowsUpdate.log");
+	cJSON_AddStringToObject(log, "type", "file");
+	cJSON_AddStringToObject(log, "text", line);
+	cJSON_AddItemToObject(files, "C:\\Windows\\WindowsUpdate.log", log);
+	f = finding_json(doc, "store", "store.errors");
+	cr_assert_str_eq(jstr(f, "status"), "fail");
+	assert_decoded(f, code, name);
+	cJSON_Delete(f);
+	f = finding_json(doc, "updatelog", "updatelog.errors");
+	cr_assert_str_eq(jstr(f, "status"), "warn");
+	assert_decoded(f, code, name);
+	cJSON_Delete(f);
+	free(line);
+	cJSON_Delete(doc);
+}
+
+Test(errors, checks_decode_store_codes_in_log)
+{
+	for (size_t i = 0; i < NELEM(store_rows); i++)
+		assert_log_line_decoded(store_rows[i].code, store_rows[i].name);
+	for (size_t i = 0; i < NELEM(ese_rows); i++)
+		assert_log_line_decoded(ese_rows[i].code, ese_rows[i].name);
+}
+
+/* An ESENT error event about the store carries no code, only the
+ * number in its text ("error -1206"). */
+Test(errors, store_check_decodes_esent_event)
+{
+	cJSON *doc = fx_load_example("healthy.json");
+	cJSON *e = cJSON_CreateObject();
+	cJSON *f;
+
+	cJSON_AddStringToObject(e, "log", "Application");
+	cJSON_AddNumberToObject(e, "id", 1);
+	cJSON_AddStringToObject(e, "level", "error");
+	cJSON_AddStringToObject(e, "time", "2026-11-21T09:12:04Z");
+	cJSON_AddStringToObject(
+	    e, "message",
+	    "svchost (1176,D,22) SUS20ClientDataStore: Opening the database "
+	    "C:\\Windows\\SoftwareDistribution\\DataStore\\DataStore.edb "
+	    "failed with error -1206.");
+	cJSON_AddItemToArray(cJSON_GetObjectItem(doc, "events"), e);
+	f = finding_json(doc, "store", "store.errors");
+	cr_assert_str_eq(jstr(f, "status"), "fail");
+	assert_decoded(f, 0xC80004B6, "JET_errDatabaseCorrupted");
+	cJSON_Delete(f);
+	cJSON_Delete(doc);
 }
