@@ -44,7 +44,10 @@ long tls_conn_read(struct tls_conn *c, void *buf, size_t len);
 /* Write everything before deadline; 0 or -1. */
 int tls_conn_write_all(struct tls_conn *c, const void *buf, size_t len,
 		       uint64_t deadline_ms);
-/* Decrypted bytes buffered inside mbedTLS (poll cannot see them). */
+/*
+ * Bytes poll cannot see: decrypted ones inside mbedTLS and received ones
+ * read ahead but not yet decrypted. Read before polling when not 0.
+ */
 size_t tls_conn_pending(struct tls_conn *c);
 /* Send close_notify (best effort) and free. */
 void tls_conn_free(struct tls_conn *c, int notify);
