@@ -31,6 +31,7 @@ struct httpd {
 	struct MHD_Daemon *mhd;
 	const struct api_ctx *api;
 	size_t body_limit;
+	size_t head_limit;
 	struct plat_mutex *m;
 	struct pending *pending;
 	size_t n_pending, cap_pending;
@@ -250,18 +251,22 @@ httpd_start(const struct api_ctx *api, const struct httpd_limits *lim,
 
 	h->api = api;
 	h->body_limit = lim->body_bytes;
+	h->head_limit = lim->head_bytes;
 	h->m = plat_mutex_new();
 	/*
 	 * The listener enforces the connection limit. MHD's, twice as
 	 * large, is only a backstop: a connection the listener has let go
-	 * can still be closing inside MHD when the next one arrives.
+	 * can still be closing inside MHD when the next one arrives. So is
+	 * the pool, twice the head limit: the listener answers a head over
+	 * that limit (reqhead.h), and a field costs MHD's pool about 64
+	 * bytes besides its text.
 	 */
 	h->mhd = MHD_start_daemon(
 	    flags, 0, NULL, NULL, on_request, h, MHD_OPTION_CONNECTION_TIMEOUT,
 	    (unsigned)lim->idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
 	    (unsigned)lim->connections * 2, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-	    (size_t)lim->header_bytes, MHD_OPTION_NOTIFY_CONNECTION,
-	    on_connection, h, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+	    lim->head_bytes * 2, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
 	    MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 * 1024), MHD_OPTION_END);
 	if (h->mhd == NULL) {
 		snprintf(err, errlen, "libmicrohttpd did not start");
@@ -294,6 +299,12 @@ httpd_add(struct httpd *h, plat_sock fd, const void *peer, uint32_t peerlen,
 		take_pending(h, fd, dummy, sizeof(dummy));
 	}
 	return -1;
+}
+
+size_t
+httpd_head_bytes(const struct httpd *h)
+{
+	return h->head_limit;
 }
 
 void

@@ -15,7 +15,12 @@ struct httpd_limits {
 	uint32_t connections;
 	uint32_t idle_timeout_s;
 	size_t body_bytes;
-	size_t header_bytes; /* per-connection memory for the request head */
+	/*
+	 * The largest request head: the listener answers 431 above it.
+	 * MHD's per-connection pool is twice as large, so that MHD's own
+	 * 431 (HTML, not problem+json) is only a backstop.
+	 */
+	size_t head_bytes;
 };
 
 struct httpd;
@@ -30,6 +35,8 @@ struct httpd *httpd_start(const struct api_ctx *api,
  */
 int httpd_add(struct httpd *h, plat_sock fd, const void *peer, uint32_t peerlen,
 	      const char *cn);
+/* lim->head_bytes, for the listener. */
+size_t httpd_head_bytes(const struct httpd *h);
 void httpd_stop(struct httpd *h);
 
 #endif

@@ -19,6 +19,7 @@
 #include "common/xalloc.h"
 #include "daemon/config.h"
 #include "daemon/log.h"
+#include "daemon/reqhead.h"
 #include "daemon/tls.h"
 #include "platform/net.h"
 #include "platform/sys.h"
@@ -48,6 +49,7 @@ enum event {
 	EV_EVICTED,
 	EV_TLS_REFUSED,
 	EV_PLAIN_HTTP,
+	EV_HEAD_TOO_LARGE,
 	EV_N
 };
 
@@ -64,6 +66,7 @@ static const struct {
 			   "connection table was full"},
     [EV_TLS_REFUSED] = {false, "TLS refused"},
     [EV_PLAIN_HTTP] = {false, "plain HTTP on the TLS port: answered 400"},
+    [EV_HEAD_TOO_LARGE] = {false, "request head too large: answered 431"},
 };
 
 struct ratelog {
@@ -367,6 +370,36 @@ net_pending(struct conn *c)
 	return c->tls != NULL ? tls_conn_pending(c->tls) : 0;
 }
 
+/*
+ * An answer of the listener's own, in the API's problem+json, as one
+ * write. The connection closes after it; title and detail need no JSON
+ * escaping.
+ */
+static int
+send_problem(struct conn *c, int status, const char *title, const char *detail,
+	     uint64_t deadline)
+{
+	char body[384], msg[768];
+	int bn, n;
+
+	bn = snprintf(body, sizeof(body),
+		      "{\"type\":\"about:blank\",\"title\":\"%s\","
+		      "\"status\":%d,\"detail\":\"%s\"}",
+		      title, status, detail);
+	n = snprintf(msg, sizeof(msg),
+		     "HTTP/1.1 %d %s\r\n"
+		     "Content-Type: application/problem+json\r\n"
+		     "Content-Length: %d\r\n"
+		     "Cache-Control: no-store\r\n"
+		     "X-Content-Type-Options: nosniff\r\n"
+		     "Connection: close\r\n\r\n%s",
+		     status, title, bn, body);
+	if (bn < 0 || (size_t)bn >= sizeof(body) || n < 0 ||
+	    (size_t)n >= sizeof(msg))
+		return -1;
+	return net_write_all(c, msg, (size_t)n, deadline);
+}
+
 /* ---- the pump ---------------------------------------------------------- */
 
 struct pump {
@@ -375,6 +408,8 @@ struct pump {
 	char in[PUMP_BUF];
 	size_t in_len, in_off; /* bytes read from the client, not yet in MHD */
 	bool net_eof;
+	bool net_failed;     /* a write to the client failed */
+	struct reqhead head; /* where the request heads are */
 };
 
 /* Client -> MHD. MHD's end closing ends the pump, through pump_out. */
@@ -387,8 +422,13 @@ pump_in(struct pump *p)
 		n = net_read(p->c, p->in, sizeof(p->in));
 		if (n == PLAT_WOULD_BLOCK)
 			return;
-		if (n <= 0) {
-			/* The client is done sending; let MHD finish. */
+		/*
+		 * The client is done sending, or its head went over a limit
+		 * and MHD gets not one byte more of it: either way, MHD's end
+		 * of input lets it finish what it is answering and close,
+		 * and then the listener answers the head itself (pump).
+		 */
+		if (n <= 0 || reqhead_in(&p->head, p->in, (size_t)n)) {
 			p->net_eof = true;
 			plat_shutdown(p->sp, true);
 			return;
@@ -401,8 +441,9 @@ pump_in(struct pump *p)
 		return;
 	if (n < 0) {
 		/*
-		 * MHD stopped reading: it is answering and closing (a 431, a
-		 * 413). Drop the client's input; the answer still goes out.
+		 * MHD stopped reading: it is answering and closing (a 413,
+		 * or its own 431 to a pipelined head that reqhead did not
+		 * count). Drop the client's input; the answer still goes out.
 		 */
 		p->in_len = p->in_off = 0;
 		p->net_eof = true;
@@ -425,8 +466,31 @@ pump_out(struct pump *p)
 		return -1; /* MHD closed: the response is complete */
 	if (n < 0)
 		return n == PLAT_WOULD_BLOCK ? 0 : -1;
+	reqhead_out(&p->head, buf, (size_t)n);
 	deadline = plat_now_ms() + p->c->l->cfg.idle_timeout_s * 1000ull;
-	return net_write_all(p->c, buf, (size_t)n, deadline);
+	if (net_write_all(p->c, buf, (size_t)n, deadline) == 0)
+		return 0;
+	p->net_failed = true;
+	return -1;
+}
+
+/* After MHD has closed: what reqhead refused, problem+json, not MHD's. */
+static void
+refuse_head(struct conn *c, const struct reqhead *h)
+{
+	uint64_t deadline = plat_now_ms() + c->l->cfg.idle_timeout_s * 1000ull;
+	char detail[96];
+
+	if (h->state == RH_BYTES)
+		snprintf(detail, sizeof(detail),
+			 "the request head exceeds %zu bytes", h->max_bytes);
+	else
+		snprintf(detail, sizeof(detail),
+			 "the request head has more than %d header fields",
+			 REQHEAD_MAX_FIELDS);
+	log_event(c->l, EV_HEAD_TOO_LARGE, c->peer.text, detail);
+	send_problem(c, 431, "Request Header Fields Too Large", detail,
+		     deadline);
 }
 
 /*
@@ -441,6 +505,7 @@ pump(struct conn *c, plat_sock sp)
 
 	p->c = c;
 	p->sp = sp;
+	reqhead_init(&p->head, httpd_head_bytes(c->l->cfg.httpd));
 	for (;;) {
 		struct plat_pollfd pf[2] = {{sp, PLAT_POLLIN, 0},
 					    {c->fd, PLAT_POLLIN, 0}};
@@ -462,6 +527,8 @@ pump(struct conn *c, plat_sock sp)
 		    (nf == 2 && pf[1].revents))
 			pump_in(p);
 	}
+	if (reqhead_over(&p->head) && !p->net_failed)
+		refuse_head(c, &p->head);
 	free(p);
 }
 
@@ -507,10 +574,9 @@ sniff(plat_sock fd, uint64_t deadline, unsigned char *buf, size_t *len)
 	return http ? SNIFF_HTTP : SNIFF_TLS;
 }
 
-#define HTTPS_ONLY_BODY                                                        \
-	"{\"type\":\"about:blank\",\"title\":\"Bad Request\",\"status\":400,"  \
-	"\"detail\":\"this port speaks HTTPS only: the plain HTTP request "    \
-	"was sent to the HTTPS port; use https://\"}"
+#define HTTPS_ONLY                                                             \
+	"this port speaks HTTPS only: the plain HTTP request was sent to the " \
+	"HTTPS port; use https://"
 
 /*
  * Close gracefully: say we are done, then read what the client still
@@ -540,20 +606,8 @@ linger(plat_sock fd, uint64_t deadline)
 static void
 refuse_plain_http(struct conn *c, uint64_t deadline)
 {
-	char head[256];
-	int n;
-
-	n = snprintf(head, sizeof(head),
-		     "HTTP/1.1 400 Bad Request\r\n"
-		     "Content-Type: application/problem+json\r\n"
-		     "Content-Length: %zu\r\n"
-		     "Cache-Control: no-store\r\n"
-		     "Connection: close\r\n\r\n",
-		     sizeof(HTTPS_ONLY_BODY) - 1);
 	log_event(c->l, EV_PLAIN_HTTP, c->peer.text, NULL);
-	if (net_write_all(c, head, (size_t)n, deadline) == 0 &&
-	    net_write_all(c, HTTPS_ONLY_BODY, sizeof(HTTPS_ONLY_BODY) - 1,
-			  deadline) == 0) {
+	if (send_problem(c, 400, "Bad Request", HTTPS_ONLY, deadline) == 0) {
 		uint64_t soon = plat_now_ms() + LINGER_MS;
 
 		linger(c->fd, soon < deadline ? soon : deadline);

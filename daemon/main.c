@@ -18,6 +18,12 @@
 #include "platform/net.h"
 #include "platform/sys.h"
 
+/*
+ * The largest request head: the listener answers 431 problem+json over
+ * it, and MHD's pool is twice as large (httpd.h). Not a config key.
+ */
+#define HEAD_BYTES 16384
+
 extern const char openapi_yaml[];
 extern const size_t openapi_yaml_len;
 
@@ -199,7 +205,7 @@ static int
 serve(struct daemon *d, bool insecure)
 {
 	struct httpd_limits hl = {d->cfg.max_connections, d->cfg.idle_timeout_s,
-				  d->cfg.body_bytes, 32768};
+				  d->cfg.body_bytes, HEAD_BYTES};
 	struct listener_config lc = {0};
 	char err[512];
 
