@@ -351,6 +351,12 @@ main(int argc, char **argv)
 			fprintf(stderr, "usage: wsusdiagd init --dir DIR\n");
 			return 2;
 		}
+		/* On Windows this sets mbedTLS's locks, which seeding needs. */
+		if (plat_process_init() != 0) {
+			fprintf(stderr, "wsusdiagd: cannot initialise the "
+					"platform\n");
+			return 1;
+		}
 		return wsd_init(argv[3], stdout);
 	}
 	if (argc >= 2 && strcmp(argv[1], "install") == 0) {
