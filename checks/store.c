@@ -18,6 +18,19 @@
  * log, and the agent's own events with a store code. ESENT's warnings
  * about the store (a rebuilt flush map, 636/640) are routine and ignored.
  *
+ * The log and the event logs outlive the store: errors written before
+ * the current store was created are about one that is gone (set aside by
+ * a rebuild), and are counted but not judged. The store's creation is
+ * the later of the folder's and DataStore.edb's creation times: NTFS
+ * tunnelling may hand a folder recreated within seconds of a rename the
+ * old folder's creation time, but the database is created in a new,
+ * empty DataStore, where nothing can be tunnelled. Event times are UTC;
+ * the log's are local, read with ActiveTimeBias (a line written on the
+ * other side of a daylight saving change is off by that hour), or, when
+ * the time zone cannot be read, with the widest offset there is (UTC-12)
+ * so that no line is set aside that might be newer than the store.
+ * Undated lines and events without a time are always judged.
+ *
  * reset-store is the article's rebuild: wuauserv and BITS (which holds
  * the store's downloads) are stopped, the folder is renamed, never
  * deleted, to SoftwareDistribution.wsusdiag-STAMP, and the services are
@@ -57,12 +70,21 @@ static const char *const event_logs[] = {
 /* What the findings share. */
 struct store {
 	const struct check_ctx *ctx;
-	char *root;  /* %SystemRoot% */
-	char *dir;   /* ROOT\SoftwareDistribution */
-	char *edb;   /* DIR\DataStore\DataStore.edb */
-	char *reset; /* the article's steps, for this machine */
-	bool dir_ok; /* the folder is there */
+	char *root;	 /* %SystemRoot% */
+	char *dir;	 /* ROOT\SoftwareDistribution */
+	char *edb;	 /* DIR\DataStore\DataStore.edb */
+	char *reset;	 /* the article's steps, for this machine */
+	bool dir_ok;	 /* the folder is there */
+	int64_t created; /* of the current store, UTC; 0: unknown */
 };
+
+/* The later of two creation times; 0 is unknown. */
+static void
+note_created(struct store *s, int64_t t)
+{
+	if (t > s->created)
+		s->created = t;
+}
 
 static bool
 hr_absent(hr_t hr)
@@ -103,6 +125,7 @@ judge_folder(struct store *s, struct check_result *r)
 
 	if (hr == HR_OK && fi.is_dir) {
 		s->dir_ok = true;
+		note_created(s, fi.created);
 		f = result_add(r, "store.folder", ST_PASS, "%s is present",
 			       s->dir);
 		finding_set_observed(f, "present");
@@ -180,6 +203,8 @@ judge_datastore(struct store *s, struct check_result *r)
 	hr = h->ops->file_stat(h, s->edb, &fi);
 	if (hr == HR_OK) {
 		f = datastore_found(s, r, &fi);
+		if (!fi.is_dir)
+			note_created(s, fi.created);
 	} else if (hr_absent(hr)) {
 		f = result_add(r, "store.datastore", ST_FAIL,
 			       "%s is missing: the agent has lost its update "
@@ -322,10 +347,13 @@ is_store_event(const struct event_record *e, hr_t *code)
 	       wulog_mentions_store(msg);
 }
 
-/* Keep the newest store event of one log (events come newest first). */
+/*
+ * Keep the newest store event of one log that is not older than the
+ * store (created, 0: any); count the older ones in *older.
+ */
 static void
 pick_event(struct store_event *best, const char *log,
-	   const struct event_list *l)
+	   const struct event_list *l, int64_t created, size_t *older)
 {
 	hr_t code;
 
@@ -334,6 +362,11 @@ pick_event(struct store_event *best, const char *log,
 
 		if (!is_store_event(e, &code))
 			continue;
+		/* A time of 0 is unknown: judged, like an undated line. */
+		if (e->time != 0 && e->time < created) {
+			(*older)++;
+			continue;
+		}
 		if (!best->found || e->time > best->time) {
 			free(best->message);
 			best->found = true;
@@ -343,14 +376,14 @@ pick_event(struct store_event *best, const char *log,
 			best->code = code;
 			best->message = xstrdup(e->message ? e->message : "");
 		}
-		return;
 	}
 }
 
 /* Read the event logs; returns the first error that kept one from being
  * read (a log this Windows does not have is no error). */
 static hr_t
-read_events(struct store *s, struct store_event *best, cJSON *read)
+read_events(struct store *s, struct store_event *best, cJSON *read,
+	    size_t *older)
 {
 	struct host *h = s->ctx->host;
 	hr_t hr, first = HR_OK;
@@ -360,7 +393,7 @@ read_events(struct store *s, struct store_event *best, cJSON *read)
 
 		hr = h->ops->events(h, event_logs[i], EVENTS_MAX, &l);
 		if (hr == HR_OK)
-			pick_event(best, event_logs[i], &l);
+			pick_event(best, event_logs[i], &l, s->created, older);
 		else if (hr != hr_from_win32(WIN32_EVT_CHANNEL_NOT_FOUND) &&
 			 first == HR_OK)
 			first = hr;
@@ -394,12 +427,53 @@ event_json(const struct store_event *e)
 
 /* ---- store.errors ------------------------------------------------------ */
 
+#define TZ_KEY "HKLM\\SYSTEM\\CurrentControlSet\\Control\\TimeZoneInformation"
+/* UTC = local time + bias; no zone is further behind UTC than -12 h. */
+#define BIAS_MAX_MIN   720
+#define BIAS_LIMIT_MIN 1440
+
 /* What store.errors looked at. */
 struct evidence {
 	struct wulog_file log;
 	struct store_event ev;
 	hr_t events_hr; /* first event log that could not be read */
+	/* Set aside as older than the store (store.created != 0). */
+	char created[24];	     /* the store's creation, UTC */
+	char cutoff[WULOG_TIME_LEN]; /* the same as the log's local time */
+	bool have_bias;		     /* bias_min read from the registry */
+	int32_t bias_min;
+	size_t older_lines, older_events;
 };
+
+/* ActiveTimeBias: minutes to add to local time for UTC. */
+static bool
+read_bias(struct host *h, int32_t *bias)
+{
+	struct reg_value v = {0};
+	bool ok = false;
+
+	if (h->ops->reg_get(h, TZ_KEY, "ActiveTimeBias", &v) == HR_OK &&
+	    v.type == REGT_DWORD) {
+		*bias = (int32_t)(uint32_t)v.num;
+		ok = *bias >= -BIAS_LIMIT_MIN && *bias <= BIAS_LIMIT_MIN;
+	}
+	reg_value_clear(&v);
+	return ok;
+}
+
+/* The store's creation as the log's local time, "YYYY-MM-DDTHH:MM:SS.000":
+ * with an unknown zone, the earliest it can be anywhere. */
+static void
+log_cutoff(struct store *s, struct evidence *ev)
+{
+	int64_t bias;
+	char t[24];
+
+	ev->have_bias = read_bias(s->ctx->host, &ev->bias_min);
+	bias = ev->have_bias ? ev->bias_min : BIAS_MAX_MIN;
+	iso_time(s->created - bias * 60, t);
+	snprintf(ev->cutoff, sizeof(ev->cutoff), "%.19s.000", t);
+}
 
 static cJSON *
 log_hit_json(const struct wulog_file *f, const struct wulog_hit *hit)
@@ -484,24 +558,70 @@ errors_unread(struct check_result *r, const struct evidence *ev)
 	f->error = hr;
 }
 
+/* What was set aside as older than the store, when its age is known. */
+static void
+older_json(struct finding *f, const struct evidence *ev)
+{
+	cJSON *d;
+
+	if (ev->created[0] == '\0')
+		return;
+	if (f->details == NULL)
+		f->details = cJSON_CreateObject();
+	d = cJSON_AddObjectToObject(f->details, "older_than_store");
+	cJSON_AddStringToObject(d, "store_created", ev->created);
+	cJSON_AddStringToObject(d, "log_cutoff", ev->cutoff);
+	if (ev->have_bias)
+		cJSON_AddNumberToObject(d, "active_time_bias_min",
+					ev->bias_min);
+	else
+		cJSON_AddNullToObject(d, "active_time_bias_min");
+	cJSON_AddNumberToObject(d, "log_lines", (double)ev->older_lines);
+	cJSON_AddNumberToObject(d, "events", (double)ev->older_events);
+}
+
+/* "; 3 older store errors (...) predate the current store (...)". */
+static char *
+older_words(const struct evidence *ev)
+{
+	size_t n = ev->older_lines + ev->older_events;
+
+	if (n == 0)
+		return xstrdup("");
+	return xasprintf("; %zu older store error%s (%zu in WindowsUpdate.log, "
+			 "%zu in the event logs) predate%s the current store "
+			 "(created %s) and %s ignored",
+			 n, n == 1 ? "" : "s", ev->older_lines,
+			 ev->older_events, n == 1 ? "s" : "", ev->created,
+			 n == 1 ? "is" : "are");
+}
+
 static void
 errors_clean(struct check_result *r, const struct evidence *ev)
 {
 	const struct wulog_file *lf = &ev->log;
+	char *older = older_words(ev);
 	struct finding *f;
 
 	if (lf->hr == HR_OK && lf->sum.format != WULOG_FMT_STUB)
 		f = result_add(r, "store.errors", ST_PASS,
 			       "no data store errors in the %zu lines of "
-			       "WindowsUpdate.log read or in the event logs",
-			       lf->sum.lines);
+			       "WindowsUpdate.log read or in the event "
+			       "logs%s",
+			       lf->sum.lines, older);
 	else
 		f = result_add(r, "store.errors", ST_PASS,
 			       "no data store errors in the event logs (no "
 			       "text WindowsUpdate.log here: Windows 10 and "
-			       "later write ETL traces)");
+			       "later write ETL traces)%s",
+			       older);
 	finding_set_expected(f, "none");
-	finding_set_observed(f, "none");
+	if (older[0] != '\0')
+		finding_set_observed(f, "none since %s", ev->created);
+	else
+		finding_set_observed(f, "none");
+	older_json(f, ev);
+	free(older);
 }
 
 static bool
@@ -520,8 +640,19 @@ judge_errors(struct store *s, struct check_result *r)
 	struct finding *f;
 
 	wulog_read(s->ctx->host, s->root, WULOG_READ_MAX, &ev.log);
-	ev.events_hr = read_events(s, &ev.ev, logs_read);
+	if (s->created != 0) {
+		iso_time(s->created, ev.created);
+		log_cutoff(s, &ev);
+		if (ev.log.hr == HR_OK)
+			wulog_scan_since(ev.log.text, ev.log.len, ev.cutoff,
+					 &ev.log.sum, &ev.older_lines);
+	}
+	ev.events_hr = read_events(s, &ev.ev, logs_read, &ev.older_events);
 	cJSON_AddStringToObject(r->facts, "log_path", ev.log.path);
+	if (s->created != 0)
+		cJSON_AddStringToObject(r->facts, "store_created", ev.created);
+	else
+		cJSON_AddNullToObject(r->facts, "store_created");
 	in_log = ev.log.sum.hit[WULOG_STORE].count > 0;
 	if (in_log || ev.ev.found) {
 		f = in_log ? errors_from_log(r, &ev)
@@ -530,6 +661,7 @@ judge_errors(struct store *s, struct check_result *r)
 			cJSON_AddItemToObject(f->details, "event",
 					      event_json(&ev.ev));
 		finding_set_expected(f, "none");
+		older_json(f, &ev);
 		set_reset_remedy(s, f);
 	} else if (could_not_read(&ev)) {
 		errors_unread(r, &ev);
@@ -578,7 +710,7 @@ const struct check check_store = {
     .description = "SoftwareDistribution and its DataStore.edb are present, "
 		   "their volume has room for updates, and neither "
 		   "WindowsUpdate.log nor the event logs report a damaged "
-		   "data store",
+		   "data store since the current store was created",
     .seed_section = "Rebuild the Automatic Update Agent Store",
     .time_limit_ms = 15000,
     .run = store_run,

@@ -588,8 +588,15 @@ load_line(struct line *l, const char *text, size_t n)
 	parse_columns(l);
 }
 
+/* Where a scan puts aside the lines dated before a time. */
+struct cutoff {
+	const char *since; /* NULL: keep every line */
+	size_t older;	   /* store lines put aside */
+};
+
 static void
-scan_line(struct wulog_summary *sum, struct line *l, size_t lineno, bool *stub)
+scan_line(struct wulog_summary *sum, struct line *l, size_t lineno, bool *stub,
+	  struct cutoff *cut)
 {
 	struct kinds k;
 
@@ -605,6 +612,12 @@ scan_line(struct wulog_summary *sum, struct line *l, size_t lineno, bool *stub)
 		memcpy(sum->last_time, l->time, WULOG_TIME_LEN);
 	}
 	line_kinds(l, &k);
+	if (cut->since != NULL && l->time[0] != '\0' &&
+	    strcmp(l->time, cut->since) < 0) {
+		if (k.has[WULOG_STORE])
+			cut->older++;
+		return;
+	}
 	record(sum, l, lineno, &k);
 }
 
@@ -617,8 +630,9 @@ pick_format(const struct wulog_summary *sum, bool stub)
 						   : WULOG_FMT_CLASSIC;
 }
 
-void
-wulog_scan(const char *text, size_t len, struct wulog_summary *out)
+static void
+scan(const char *text, size_t len, struct cutoff *cut,
+     struct wulog_summary *out)
 {
 	struct line l;
 	/* NULL + 0 is undefined too: no end without a text. */
@@ -630,8 +644,27 @@ wulog_scan(const char *text, size_t len, struct wulog_summary *out)
 	while (text != NULL && p < end) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		load_line(&l, p, (size_t)((nl != NULL ? nl : end) - p));
-		scan_line(out, &l, ++out->lines, &stub);
+		scan_line(out, &l, ++out->lines, &stub, cut);
 		p = nl != NULL ? nl + 1 : end;
 	}
 	out->format = pick_format(out, stub);
+}
+
+void
+wulog_scan(const char *text, size_t len, struct wulog_summary *out)
+{
+	struct cutoff cut = {NULL, 0};
+
+	scan(text, len, &cut, out);
+}
+
+void
+wulog_scan_since(const char *text, size_t len, const char *since,
+		 struct wulog_summary *out, size_t *older)
+{
+	struct cutoff cut = {since != NULL && since[0] != '\0' ? since : NULL,
+			     0};
+
+	scan(text, len, &cut, out);
+	*older = cut.older;
 }

@@ -85,6 +85,16 @@ struct wulog_summary {
  */
 void wulog_scan(const char *text, size_t len, struct wulog_summary *out);
 
+/*
+ * wulog_scan() that leaves out the failures of lines dated before since
+ * (a local time as in wulog_hit.time; compared as text, which orders
+ * these fixed-width times): *older counts the store lines among them.
+ * Undated lines are kept, as nothing says when they were written. A
+ * NULL or empty since is wulog_scan().
+ */
+void wulog_scan_since(const char *text, size_t len, const char *since,
+		      struct wulog_summary *out, size_t *older);
+
 /* The kind of one code (WULOG_ERRORS is never returned for a STORE
  * code: the caller counts those as both). */
 enum wulog_kind wulog_classify(hr_t code);

@@ -214,7 +214,8 @@ struct reg_value {
 struct file_info {
 	bool is_dir;
 	uint64_t size;
-	int64_t mtime; /* seconds since 1970, UTC */
+	int64_t mtime;	 /* seconds since 1970, UTC */
+	int64_t created; /* creation time, the same; 0: unknown */
 };
 
 /* ---- programs ---------------------------------------------------------- */

@@ -65,7 +65,7 @@
  *   %SystemRoot%\SoftwareDistribution (SystemRoot from HKLM\SOFTWARE\
  *   Microsoft\Windows NT\CurrentVersion, else C:\Windows) it creates
  *   the folder, DataStore, DataStore\DataStore.edb (size 1048576) and
- *   Download, dated now (a renamed store is rebuilt); with no
+ *   Download, mtime and created now (a renamed store is rebuilt); with no
  *   SusClientId under HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\
  *   WindowsUpdate it writes a new random GUID there (REG_SZ, no braces)
  *   and a 40-byte random REG_BINARY SusClientIdValidation (its real
@@ -92,11 +92,15 @@
  *     that is none of these 6 (ERROR_INVALID_HANDLE).
  *
  * files: { "C:\\PATH": { type: "file" (default) | "dir", version:
- *     "a.b.c.d", size, mtime: TIME, text: inline content, text_file:
- *     content from a file relative to the host file's directory,
- *     fault: { rename, read: CODE } } }. The directories above an entry
+ *     "a.b.c.d", size, mtime: TIME, created: TIME, text: inline content,
+ *     text_file: content from a file relative to the host file's
+ *     directory, fault: { rename, read: CODE } } }. created is the
+ *     creation time GetFileAttributesExW reports; without it (and for
+ *     the implicit directories above entries) it is unknown, 0 in
+ *     file_info, never derived from mtime. The directories above an entry
  *     exist too. '/' and '\' are the same separator. A rename moves the
- *     entry and everything under it; it fails with the fault.rename of
+ *     entry and everything under it, times unchanged (as a rename on one
+ *     NTFS volume keeps them); it fails with the fault.rename of
  *     the source or of anything under it (an open file keeps its folder
  *     from being renamed), 183 when the target exists, 3 when the
  *     target's folder does not, 17 across drives, 87 into itself. A

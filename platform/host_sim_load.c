@@ -382,6 +382,7 @@ static const struct field file_fields[] = {
     {"version", K_STR, false, NULL, NULL, NULL, NULL},
     {"size", K_U64, false, NULL, NULL, NULL, NULL},
     {"mtime", K_TIME, false, NULL, NULL, NULL, NULL},
+    {"created", K_TIME, false, NULL, NULL, NULL, NULL},
     {"text", K_STR, false, NULL, NULL, NULL, NULL},
     {"text_file", K_STR, false, NULL, NULL, NULL, NULL},
     {"fault", K_OBJ, false, NULL, file_fault_fields, NULL, NULL},

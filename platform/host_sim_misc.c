@@ -492,6 +492,7 @@ sim_file_stat(struct host *h, const char *path, struct file_info *out)
 	}
 	out->is_dir = is_dir_entry(f);
 	sim_parse_time(sim_str(f, "mtime"), &out->mtime);
+	sim_parse_time(sim_str(f, "created"), &out->created);
 	if (cJSON_GetObjectItemCaseSensitive(f, "size") != NULL) {
 		out->size = sim_u64(f, "size", 0);
 	} else if (!out->is_dir && file_bytes(s, f, &bytes, &len) == HR_OK) {

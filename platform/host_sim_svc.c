@@ -438,6 +438,7 @@ add_entry(cJSON *files, const char *path, const char *type, const char *iso)
 	if (strcmp(type, "file") == 0)
 		cJSON_AddNumberToObject(e, "size", NEW_DATASTORE_BYTES);
 	cJSON_AddStringToObject(e, "mtime", iso);
+	cJSON_AddStringToObject(e, "created", iso);
 	cJSON_AddItemToObject(files, path, e);
 }
 

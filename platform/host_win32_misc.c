@@ -53,6 +53,9 @@ w32_file_stat(struct host *h, const char *path, struct file_info *out)
 		out->mtime = filetime_unix(
 		    (uint64_t)fa.ftLastWriteTime.dwHighDateTime << 32 |
 		    fa.ftLastWriteTime.dwLowDateTime);
+		out->created = filetime_unix(
+		    (uint64_t)fa.ftCreationTime.dwHighDateTime << 32 |
+		    fa.ftCreationTime.dwLowDateTime);
 	}
 	free(w);
 	return hr;

@@ -274,10 +274,309 @@ Test(check_store, errors_in_log)
 	cr_assert_str_eq(cJSON_GetObjectItem(log, "code")->valuestring,
 			 "0x80248FFF");
 	cr_assert_null(cJSON_GetObjectItem(f->details, "event"));
+	/* The store's age is unknown: nothing is set aside. */
+	cr_assert_null(cJSON_GetObjectItem(f->details, "older_than_store"));
+	cr_assert(cJSON_IsNull(fx_fact(&r, "store_created")));
 	cr_assert_eq(fx_find(&r, "store.folder")->status, ST_PASS);
 	cr_assert_eq(fx_find(&r, "store.datastore")->status, ST_PASS);
 	cr_assert_eq(fx_find(&r, "store.free_space")->status, ST_PASS);
 	result_clear(&r);
+}
+
+/* ---- errors older than the store ---------------------------------------- */
+
+#define TZ_KEY "HKLM\\SYSTEM\\CurrentControlSet\\Control\\TimeZoneInformation"
+
+static cJSON *
+file_of(cJSON *doc, const char *path)
+{
+	cJSON *f = cJSON_GetObjectItem(files_of(doc), path);
+
+	cr_assert_not_null(f, "no files.%s", path);
+	return f;
+}
+
+/* store-errors-in-log.json (5 store lines, the latest at 09:12:04.980
+ * local time) with the folder created at created; bias_min is
+ * ActiveTimeBias, none when unset. */
+static cJSON *
+store_errors_doc(const char *created, bool unset, int32_t bias_min)
+{
+	cJSON *doc = fx_load_example("store-errors-in-log.json");
+	cJSON *log = file_of(doc, LOG_PATH), *tz;
+	char *path = fx_example_path("logs/store-error.log");
+	char *text = fx_slurp(path, NULL);
+
+	/* Inline: the document is opened from a temporary directory. */
+	cJSON_DeleteItemFromObject(log, "text_file");
+	fx_set_str(log, "text", text);
+	free(text);
+	free(path);
+	if (created != NULL)
+		fx_set_str(file_of(doc, SD), "created", created);
+	if (!unset) {
+		tz = cJSON_CreateObject();
+		cJSON_AddNumberToObject(tz, "ActiveTimeBias",
+					(double)(uint32_t)bias_min);
+		fx_set_item(cJSON_GetObjectItem(doc, "registry"), TZ_KEY, tz);
+	}
+	return doc;
+}
+
+static const cJSON *
+older_of(const struct finding *f)
+{
+	const cJSON *o = cJSON_GetObjectItem(f->details, "older_than_store");
+
+	cr_assert_not_null(o, "no details.older_than_store");
+	return o;
+}
+
+static double
+onum(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItem(o, key);
+
+	cr_assert(cJSON_IsNumber(v), "%s is no number", key);
+	return v->valuedouble;
+}
+
+static const char *
+ostr(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItem(o, key);
+
+	cr_assert(cJSON_IsString(v), "%s is no string", key);
+	return v->valuestring;
+}
+
+/* The errors fail store.errors as in errors_in_log. */
+static const struct finding *
+assert_log_errors_judged(const struct check_result *r)
+{
+	const struct finding *f = fx_find(r, "store.errors");
+
+	cr_assert_eq(f->status, ST_FAIL, "%s", f->message);
+	cr_assert_eq(f->error, 0x80248FFFu);
+	cr_assert_str_eq(f->message,
+			 "WindowsUpdate.log shows a damaged data store in 5 "
+			 "lines; the latest, line 15 at "
+			 "2026-11-21T09:12:04.980: WU_E_DS_UNEXPECTED "
+			 "(0x80248FFF)");
+	return f;
+}
+
+/* The rebuilt store is younger than every error: they are reported as
+ * set aside, and the finding passes. */
+Test(check_store, errors_older_than_the_store_are_ignored)
+{
+	cJSON *doc = store_errors_doc("2026-11-21T12:00:00Z", false, 0);
+	struct check_result r;
+	const struct finding *f;
+	const cJSON *o;
+
+	add_event(doc, "Application", 474, "error", NULL, ESENT_474);
+	run_doc(doc, &r);
+	cr_assert_eq(r.status, ST_PASS, "summary: %s", r.summary);
+	f = fx_find(&r, "store.errors");
+	cr_assert_eq(f->status, ST_PASS);
+	cr_assert_eq(f->error, 0);
+	cr_assert_str_eq(f->message,
+			 "no data store errors in the 15 lines of "
+			 "WindowsUpdate.log read or in the event logs; 6 "
+			 "older store errors (5 in WindowsUpdate.log, 1 in "
+			 "the event logs) predate the current store (created "
+			 "2026-11-21T12:00:00Z) and are ignored");
+	cr_assert_str_eq(f->expected, "none");
+	cr_assert_str_eq(f->observed, "none since 2026-11-21T12:00:00Z");
+	cr_assert_null(f->remedy_action);
+	o = older_of(f);
+	cr_assert_str_eq(ostr(o, "store_created"), "2026-11-21T12:00:00Z");
+	cr_assert_str_eq(ostr(o, "log_cutoff"), "2026-11-21T12:00:00.000");
+	cr_assert_eq(onum(o, "active_time_bias_min"), 0);
+	cr_assert_eq(onum(o, "log_lines"), 5);
+	cr_assert_eq(onum(o, "events"), 1);
+	cr_assert_str_eq(fx_fact(&r, "store_created")->valuestring,
+			 "2026-11-21T12:00:00Z");
+	result_clear(&r);
+	cJSON_Delete(doc);
+}
+
+/* One error and the finding's words are singular. */
+Test(check_store, one_older_event_is_ignored)
+{
+	cJSON *doc = fx_load_example("healthy.json");
+	struct check_result r;
+	const struct finding *f;
+
+	fx_set_str(file_of(doc, SD), "created", "2026-11-21T12:00:00Z");
+	add_event(doc, "Application", 474, "error", NULL, ESENT_474);
+	run_doc(doc, &r);
+	f = fx_find(&r, "store.errors");
+	cr_assert_eq(f->status, ST_PASS);
+	cr_assert_str_eq(f->message,
+			 "no data store errors in the 6 lines of "
+			 "WindowsUpdate.log read or in the event logs; 1 "
+			 "older store error (0 in WindowsUpdate.log, 1 in the "
+			 "event logs) predates the current store (created "
+			 "2026-11-21T12:00:00Z) and is ignored");
+	/* No time zone: the log's cutoff is 12 h earlier (UTC-12). */
+	cr_assert(cJSON_IsNull(
+	    cJSON_GetObjectItem(older_of(f), "active_time_bias_min")));
+	cr_assert_str_eq(ostr(older_of(f), "log_cutoff"),
+			 "2026-11-21T00:00:00.000");
+	result_clear(&r);
+	cJSON_Delete(doc);
+}
+
+/* Errors written after the store was created fail as before; the older
+ * event beside them is counted, the finding is the log's. */
+Test(check_store, errors_newer_than_the_store_fail)
+{
+	cJSON *doc = store_errors_doc("2026-11-21T09:00:00Z", false, 0);
+	struct check_result r;
+	const struct finding *f;
+
+	add_event_at(doc, "2026-11-21T08:59:59Z", "Application", 474, "error",
+		     NULL, ESENT_474);
+	run_doc(doc, &r);
+	f = assert_log_errors_judged(&r);
+	cr_assert_null(cJSON_GetObjectItem(f->details, "event"));
+	cr_assert_eq(onum(older_of(f), "log_lines"), 0);
+	cr_assert_eq(onum(older_of(f), "events"), 1);
+	assert_remedy_action(f, "reset-store");
+	result_clear(&r);
+	cJSON_Delete(doc);
+}
+
+/* An event written after the store was created fails. */
+Test(check_store, an_event_newer_than_the_store_fails)
+{
+	cJSON *doc = fx_load_example("healthy.json");
+	struct check_result r;
+	const struct finding *f;
+
+	fx_set_str(file_of(doc, SD), "created", "2026-11-21T09:12:03Z");
+	add_event(doc, "Application", 474, "error", NULL, ESENT_474);
+	run_doc(doc, &r);
+	f = fx_find(&r, "store.errors");
+	cr_assert_eq(f->status, ST_FAIL);
+	cr_assert_eq(f->error, 0xC80003FAu);
+	cr_assert_eq(onum(older_of(f), "events"), 0);
+	result_clear(&r);
+	cJSON_Delete(doc);
+}
+
+/* The log's times are local: ActiveTimeBias (UTC = local + bias) moves
+ * its lines against the store's UTC creation time. */
+Test(check_store, log_times_are_read_in_the_hosts_time_zone)
+{
+	/* UTC+2: 09:12:04 local is 07:12:04 UTC, before 08:00 UTC. */
+	cJSON *doc = store_errors_doc("2026-11-21T08:00:00Z", false, -120);
+	struct check_result r;
+	const struct finding *f;
+
+	run_doc(doc, &r);
+	f = fx_find(&r, "store.errors");
+	cr_assert_eq(f->status, ST_PASS, "%s", f->message);
+	cr_assert_str_eq(ostr(older_of(f), "log_cutoff"),
+			 "2026-11-21T10:00:00.000");
+	cr_assert_eq(onum(older_of(f), "active_time_bias_min"), -120);
+	cr_assert_eq(onum(older_of(f), "log_lines"), 5);
+	result_clear(&r);
+	cJSON_Delete(doc);
+	/* UTC-2: 09:12:04 local is 11:12:04 UTC, after 10:00 UTC. */
+	doc = store_errors_doc("2026-11-21T10:00:00Z", false, 120);
+	run_doc(doc, &r);
+	f = assert_log_errors_judged(&r);
+	cr_assert_str_eq(ostr(older_of(f), "log_cutoff"),
+			 "2026-11-21T08:00:00.000");
+	result_clear(&r);
+	cJSON_Delete(doc);
+}
+
+/* Without a time zone a line is set aside only when it is older than the
+ * store in every zone: local time 12 h (UTC-12) before the creation. */
+Test(check_store, unknown_time_zone_takes_the_widest_offset)
+{
+	cJSON *doc = store_errors_doc("2026-11-21T21:12:04Z", true, 0);
+	struct check_result r;
+	const struct finding *f;
+
+	run_doc(doc, &r);
+	/* 09:12:04.980 local is not before 09:12:04.000. */
+	f = assert_log_errors_judged(&r);
+	cr_assert_str_eq(ostr(older_of(f), "log_cutoff"),
+			 "2026-11-21T09:12:04.000");
+	result_clear(&r);
+	cJSON_Delete(doc);
+	doc = store_errors_doc("2026-11-21T21:12:05Z", true, 0);
+	run_doc(doc, &r);
+	f = fx_find(&r, "store.errors");
+	cr_assert_eq(f->status, ST_PASS, "%s", f->message);
+	cr_assert_eq(onum(older_of(f), "log_lines"), 5);
+	result_clear(&r);
+	cJSON_Delete(doc);
+}
+
+/* DataStore.edb younger than its folder dates the store: a folder made
+ * again within seconds of a rename may be handed the old one's creation
+ * time (NTFS tunnelling); a database in a new DataStore cannot be. */
+Test(check_store, the_database_can_date_the_store)
+{
+	cJSON *doc = store_errors_doc("2025-03-14T08:02:11Z", false, 0);
+	struct check_result r;
+	const struct finding *f;
+
+	fx_set_str(file_of(doc, EDB), "created", "2026-11-21T12:00:00Z");
+	run_doc(doc, &r);
+	f = fx_find(&r, "store.errors");
+	cr_assert_eq(f->status, ST_PASS, "%s", f->message);
+	cr_assert_str_eq(ostr(older_of(f), "store_created"),
+			 "2026-11-21T12:00:00Z");
+	result_clear(&r);
+	cJSON_Delete(doc);
+}
+
+/* Undated lines and events without a time cannot be placed before the
+ * store: they are judged. */
+Test(check_store, undated_errors_are_judged)
+{
+	cJSON *doc = store_errors_doc("2026-11-21T12:00:00Z", false, 0);
+	cJSON *log = file_of(doc, LOG_PATH), *e;
+	struct check_result r;
+	const struct finding *f;
+
+	fx_set_str(log, "text",
+		   "2026/11/21 09:12:04.9612020 1176  4620  DataStore       "
+		   "*FAILED* [C80003FA] CDataStore::InsertRevision\n"
+		   "  *FAILED* [80248FFF] CDataStore::InsertRevision\n");
+	run_doc(doc, &r);
+	f = fx_find(&r, "store.errors");
+	cr_assert_eq(f->status, ST_FAIL);
+	cr_assert_eq(f->error, 0x80248FFFu);
+	cr_assert_str_eq(f->message,
+			 "WindowsUpdate.log shows a damaged data store in 1 "
+			 "line; the latest, line 2: WU_E_DS_UNEXPECTED "
+			 "(0x80248FFF)");
+	cr_assert_eq(onum(older_of(f), "log_lines"), 1);
+	result_clear(&r);
+	cJSON_Delete(doc);
+	doc = store_errors_doc("2026-11-21T12:00:00Z", false, 0);
+	fx_set_str(file_of(doc, LOG_PATH), "text", "");
+	add_event(doc, "Application", 474, "error", NULL, ESENT_474);
+	e = cJSON_GetArrayItem(
+	    cJSON_GetObjectItem(doc, "events"),
+	    cJSON_GetArraySize(cJSON_GetObjectItem(doc, "events")) - 1);
+	cJSON_DeleteItemFromObject(e, "time");
+	run_doc(doc, &r);
+	f = fx_find(&r, "store.errors");
+	cr_assert_eq(f->status, ST_FAIL);
+	cr_assert_eq(f->error, 0xC80003FAu);
+	cr_assert_not_null(strstr(f->message, "at 1970-01-01T00:00:00Z"), "%s",
+			   f->message);
+	result_clear(&r);
+	cJSON_Delete(doc);
 }
 
 Test(check_store, esent_error_event)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -940,6 +941,65 @@ Test(sim, file_stat_entries_and_implicit_dirs)
 	cr_assert_eq(h->ops->file_stat(h, "C:\\Windows\\nope.txt", &fi),
 		     0x80070002u);
 	cr_assert_eq(h->ops->file_stat(h, "D:\\x", &fi), 0x80070002u);
+	host_close(h);
+}
+
+static void expect_error(const char *text, const char *want);
+
+/* created is the creation time when given, unknown (0) when not: never
+ * mtime's stand-in; a rename keeps it, as on one NTFS volume. */
+Test(sim, file_stat_created)
+{
+	struct host *h = open_with(
+	    "\"files\":{\"C:\\\\D\":{\"type\":\"dir\",\"mtime\":"
+	    "\"2026-11-21T09:12:05Z\",\"created\":\"2025-03-14T08:02:11Z\"},"
+	    "\"C:\\\\D\\\\f\":{\"mtime\":\"2026-11-21T09:12:05Z\"}}");
+	struct file_info fi;
+
+	cr_assert_eq(h->ops->file_stat(h, "C:\\D", &fi), HR_OK);
+	cr_assert_eq(fi.created, 1741939331); /* 2025-03-14T08:02:11Z */
+	cr_assert_eq(fi.mtime, 1795252325);   /* 2026-11-21T09:12:05Z */
+	cr_assert_eq(h->ops->file_stat(h, "C:\\D\\f", &fi), HR_OK);
+	cr_assert_eq(fi.created, 0);
+	cr_assert_eq(fi.mtime, 1795252325);
+	cr_assert_eq(h->ops->file_stat(h, "C:\\", &fi), HR_OK);
+	cr_assert_eq(fi.created, 0);
+	cr_assert_eq(h->ops->file_rename(h, "C:\\D", "C:\\E"), HR_OK);
+	cr_assert_eq(h->ops->file_stat(h, "C:\\E", &fi), HR_OK);
+	cr_assert_eq(fi.created, 1741939331);
+	host_close(h);
+	expect_error("{" COMPUTER ",\"files\":{\"C:\\\\x\":{\"created\":"
+		     "\"yesterday\"}}}",
+		     "files.C:\\x.created: expected an RFC 3339 time "
+		     "(\"2026-11-20T10:00:00Z\")");
+}
+
+/* The store wuauserv builds when it starts is created now. */
+Test(sim, a_rebuilt_store_is_created_now)
+{
+	struct host *h = fx_open_example("healthy.json");
+	struct file_info fi;
+	int64_t t0, t1;
+
+	cr_assert_eq(h->ops->file_stat(h, SD, &fi), HR_OK);
+	cr_assert_eq(fi.created, 0);
+	cr_assert_eq(h->ops->service_control(h, "wuauserv", SVC_CONTROL_STOP,
+					     &(struct svc_status){0}),
+		     HR_OK);
+	cr_assert_eq(h->ops->file_rename(h, SD, SD ".old"), HR_OK);
+	t0 = (int64_t)time(NULL);
+	cr_assert_eq(h->ops->service_start(h, "wuauserv"), HR_OK);
+	t1 = (int64_t)time(NULL);
+	cr_assert_eq(h->ops->file_stat(h, SD, &fi), HR_OK);
+	cr_assert(fi.is_dir);
+	cr_assert(fi.created >= t0 && fi.created <= t1, "created %lld",
+		  (long long)fi.created);
+	cr_assert_eq(fi.mtime, fi.created);
+	cr_assert_eq(h->ops->file_stat(h, SD "\\DataStore\\DataStore.edb", &fi),
+		     HR_OK);
+	cr_assert(fi.created >= t0 && fi.created <= t1);
+	cr_assert_eq(h->ops->file_stat(h, SD ".old", &fi), HR_OK);
+	cr_assert_eq(fi.created, 0);
 	host_close(h);
 }
 
