@@ -62,24 +62,24 @@ struct action {
 };
 
 /* The descriptors, one per check or action, defined in their topic file. */
-extern const struct check check_policy;		/* policy.c */
-extern const struct check check_bits;		/* bits.c */
-extern const struct check check_bits_jobs;	/* jobs.c */
-extern const struct check check_bits_policy;	/* jobs.c */
-extern const struct check check_wuauserv;	/* wuauserv.c */
-extern const struct check check_server;		/* server.c */
-extern const struct check check_proxy;		/* proxy.c */
-extern const struct check check_agent;		/* agent.c */
-extern const struct check check_store;		/* store.c */
-extern const struct check check_client_id;	/* client_id.c */
-extern const struct check check_updatelog;	/* updatelog.c */
-extern const struct action action_restart_bits; /* bits.c */
-extern const struct action action_repair_bits;	/* repair_bits.c */
-extern const struct action action_start_wuauserv;	/* wuauserv.c */
-extern const struct action action_reset_store;	/* store.c */
-extern const struct action action_reset_client_id;	/* client_id.c */
-extern const struct action action_gpupdate;	/* agent_actions.c */
-extern const struct action action_detect_now;	/* agent_actions.c */
+extern const struct check check_policy;		   /* policy.c */
+extern const struct check check_bits;		   /* bits.c */
+extern const struct check check_bits_jobs;	   /* jobs.c */
+extern const struct check check_bits_policy;	   /* jobs.c */
+extern const struct check check_wuauserv;	   /* wuauserv.c */
+extern const struct check check_server;		   /* server.c */
+extern const struct check check_proxy;		   /* proxy.c */
+extern const struct check check_agent;		   /* agent.c */
+extern const struct check check_store;		   /* store.c */
+extern const struct check check_client_id;	   /* client_id.c */
+extern const struct check check_updatelog;	   /* updatelog.c */
+extern const struct action action_restart_bits;	   /* bits.c */
+extern const struct action action_repair_bits;	   /* repair_bits.c */
+extern const struct action action_start_wuauserv;  /* wuauserv.c */
+extern const struct action action_reset_store;	   /* store.c */
+extern const struct action action_reset_client_id; /* client_id.c */
+extern const struct action action_gpupdate;	   /* agent_actions.c */
+extern const struct action action_detect_now;	   /* agent_actions.c */
 
 extern const struct check *const check_table[];
 extern const size_t check_count;

@@ -28,14 +28,15 @@
 
 typedef uint32_t hr_t;
 
-#define HR_OK 0u
+#define HR_OK		  0u
 #define HR_FACILITY_WIN32 7u
 
 static inline hr_t
 hr_from_win32(uint32_t err)
 {
-	return err == 0 ? HR_OK : (0x80000000u | (HR_FACILITY_WIN32 << 16) |
-				   (err & 0xFFFFu));
+	return err == 0 ? HR_OK
+			: (0x80000000u | (HR_FACILITY_WIN32 << 16) |
+			   (err & 0xFFFFu));
 }
 
 /* Win32 error numbers used by both backends and by the checks. */
@@ -310,8 +311,8 @@ struct computer_info {
 struct probe_request {
 	const char *method; /* "GET" or "HEAD" */
 	const char *url;
-	const char *range;  /* "bytes=0-99" or NULL */
-	const char *proxy;  /* "host:port" or NULL for a direct connection */
+	const char *range; /* "bytes=0-99" or NULL */
+	const char *proxy; /* "host:port" or NULL for a direct connection */
 	uint32_t timeout_ms;
 	const char *ca_file; /* extra trust anchors (tests), NULL: system */
 };

@@ -202,11 +202,11 @@ Test(reset_client_id, a_malformed_id_is_replaced_and_the_check_passes)
 	cr_assert_eq(a.n_steps, N_FULL);
 	assert_full_steps(&a, N_FULL, STEP_OK);
 	fx_assert_detail(&a, 2,
-		      "saved SusClientId (REG_SZ), SusClientIdValidation "
-		      "(REG_BINARY), PingID (REG_SZ), AccountDomainSid "
-		      "(REG_SZ) in backup.values");
-	fx_assert_detail(&a, 3,
-		      "deleted; the old value is in backup.values.SusClientId");
+			 "saved SusClientId (REG_SZ), SusClientIdValidation "
+			 "(REG_BINARY), PingID (REG_SZ), AccountDomainSid "
+			 "(REG_SZ) in backup.values");
+	fx_assert_detail(
+	    &a, 3, "deleted; the old value is in backup.values.SusClientId");
 	assert_backup(&a, "3f2b8c6e-9d41-4a7e-b0c5-6e1f2d8a9b4");
 	cr_assert_eq(a.n_changes, 5);
 	cr_assert_str_eq(a.changes[0].what, "update detection and reporting");
@@ -300,10 +300,11 @@ Test(reset_client_id, dry_run_plans_and_changes_nothing)
 	cr_assert_eq(a.status, ACT_PLANNED);
 	cr_assert_eq(a.n_steps, N_FULL);
 	assert_full_steps(&a, N_FULL, STEP_PLANNED);
-	fx_assert_detail(&a, 2,
-		      "would save SusClientId (REG_SZ), SusClientIdValidation "
-		      "(REG_BINARY), PingID (REG_SZ), AccountDomainSid "
-		      "(REG_SZ)");
+	fx_assert_detail(
+	    &a, 2,
+	    "would save SusClientId (REG_SZ), SusClientIdValidation "
+	    "(REG_BINARY), PingID (REG_SZ), AccountDomainSid "
+	    "(REG_SZ)");
 	fx_assert_detail(&a, 3, "would delete SusClientId under " WU_KEY);
 	fx_assert_detail(&a, 7, "would start wuauserv");
 	cr_assert_null(a.backup);
@@ -343,7 +344,7 @@ Test(reset_client_id, stop_fails_and_nothing_changes)
 	cJSON *before;
 
 	fx_set_sub(fx_service_of(doc, "wuauserv"), "fault", "stop",
-		cJSON_CreateNumber(1061));
+		   cJSON_CreateNumber(1061));
 	h = fx_open_doc_take(doc);
 	before = host_sim_snapshot(h);
 	run(h, false, &a);
@@ -363,7 +364,7 @@ Test(reset_client_id, a_stop_that_hangs_deletes_nothing)
 	cJSON *key;
 
 	fx_set_sub(fx_service_of(doc, "wuauserv"), "fault", "hang_stop",
-		cJSON_CreateTrue());
+		   cJSON_CreateTrue());
 	h = fx_open_doc_take(doc);
 	key = wu_key_of(h);
 	run(h, false, &a);
@@ -394,8 +395,8 @@ Test(reset_client_id, a_value_that_cannot_be_read_deletes_nothing)
 	fx_assert_step(&a, 2, "save the client id values", STEP_FAILED,
 		       0x80070005u);
 	fx_assert_detail(&a, 2,
-		      "could not read SusClientId under " WU_KEY
-		      " (0x80070005); nothing was deleted");
+			 "could not read SusClientId under " WU_KEY
+			 " (0x80070005); nothing was deleted");
 	fx_assert_step(&a, 3, "start wuauserv again", STEP_UNDONE, HR_OK);
 	cr_assert_null(a.backup);
 	fx_assert_same_doc(before, fx_snapshot_no_pids(h));
@@ -471,7 +472,7 @@ Test(reset_client_id, start_fails_and_the_values_are_back)
 	cJSON *key;
 
 	fx_set_sub(fx_service_of(doc, "wuauserv"), "fault", "start",
-		cJSON_CreateNumber(5));
+		   cJSON_CreateNumber(5));
 	h = fx_open_doc_take(doc);
 	key = wu_key_of(h);
 	run(h, false, &a);
@@ -501,7 +502,7 @@ Test(reset_client_id, a_start_that_hangs_puts_the_values_back)
 	cJSON *key;
 
 	fx_set_sub(fx_service_of(doc, "wuauserv"), "fault", "hang_start",
-		cJSON_CreateTrue());
+		   cJSON_CreateTrue());
 	h = fx_open_doc_take(doc);
 	key = wu_key_of(h);
 	run(h, false, &a);
