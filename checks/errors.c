@@ -1257,6 +1257,24 @@ add_str_or_null(cJSON *o, const char *key, const char *s)
 }
 
 /* Severity, facility and code; for a wrapped Win32 error its number. */
+/*
+ * 0xC800xxxx is how the agent logs a database (ESE) error: -err in the
+ * low word. As an HRESULT its facility reads 0, which tells nothing.
+ */
+static void
+add_ese(cJSON *o, hr_t code)
+{
+	const struct error_info *e;
+	cJSON *j;
+
+	if ((code & 0xFFFF0000u) != 0xC8000000u || (code & 0xFFFFu) == 0)
+		return;
+	e = error_lookup(code);
+	j = cJSON_AddObjectToObject(o, "ese");
+	cJSON_AddNumberToObject(j, "value", -(double)(code & 0xFFFFu));
+	add_str_or_null(j, "name", e != NULL ? e->name : NULL);
+}
+
 static void
 add_decomposition(cJSON *o, hr_t code)
 {
@@ -1277,6 +1295,7 @@ add_decomposition(cJSON *o, hr_t code)
 		cJSON_AddNumberToObject(w, "value", low);
 		add_str_or_null(w, "name", win32_name(low));
 	}
+	add_ese(o, code);
 }
 
 cJSON *

@@ -266,6 +266,13 @@ Test(api, error_codes_decode)
 	cr_expect_str_eq(cJSON_GetObjectItem(r.json, "name")->valuestring,
 			 "ERROR_SERVICE_DISABLED");
 	http_reply_free(&r);
+	call("GET", "/errors/0xC80003FA", READ_TOKEN, NULL, &r);
+	cr_assert_eq(r.status, 200, "%s", r.body);
+	cr_expect_eq(
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(r.json, "ese"), "value")
+		->valueint,
+	    -1018);
+	http_reply_free(&r);
 	call("GET", "/errors/banana", READ_TOKEN, NULL, &r);
 	expect_problem(&r, 400);
 	http_reply_free(&r);

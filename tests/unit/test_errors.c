@@ -716,6 +716,32 @@ Test(errors, explain_ds_and_ese)
 	cJSON_Delete(o);
 }
 
+/* The ESE number is shown as such, known or not; no other code has it. */
+Test(errors, explain_names_the_ese_error)
+{
+	cJSON *o = error_explain(0xC80004B6);
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(o, "ese");
+
+	cr_assert_not_null(e);
+	cr_expect_eq(jnum(e, "value"), -1206);
+	cr_expect_str_eq(jstr(e, "name"), "JET_errDatabaseCorrupted");
+	cJSON_Delete(o);
+
+	o = error_explain(0xC8000001); /* JET error -1: no row */
+	e = cJSON_GetObjectItemCaseSensitive(o, "ese");
+	cr_assert_not_null(e);
+	cr_expect_eq(jnum(e, "value"), -1);
+	assert_null(e, "name");
+	cJSON_Delete(o);
+
+	o = error_explain(0x80248003);
+	cr_expect_null(cJSON_GetObjectItemCaseSensitive(o, "ese"));
+	cJSON_Delete(o);
+	o = error_explain(0xC8000000);
+	cr_expect_null(cJSON_GetObjectItemCaseSensitive(o, "ese"));
+	cJSON_Delete(o);
+}
+
 Test(errors, explain_file_corrupt_win32)
 {
 	cJSON *o = error_explain(0x80070570);
