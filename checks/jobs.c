@@ -463,7 +463,9 @@ const struct check check_bits_jobs = {
     .title = "BITS transfer jobs",
     .description = "No BITS job is in an error or transient-error state and "
 		   "the BITS client event log has no recent errors; each "
-		   "error code is decoded with the article's diagnosis",
+		   "error code is decoded with the article's diagnosis. "
+		   "Listing the jobs starts BITS if it is stopped, as "
+		   "bitsadmin /list does",
     .seed_section = "BITS jobs are failing",
     .time_limit_ms = 15000,
     .run = bits_jobs_run,
