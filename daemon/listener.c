@@ -36,7 +36,7 @@ _Static_assert(SNIFF_LEN <= TLS_UNREAD_MAX, "the session must take back "
 
 enum conn_state {
 	CONN_HANDSHAKE, /* has proved nothing yet: may be evicted */
-	CONN_SESSION,	/* TLS established: never evicted */
+	CONN_SESSION,	/* TLS established: evicted only when waiting */
 	CONN_EVICTED,	/* shut down for a newcomer; its thread is ending */
 };
 
@@ -47,6 +47,7 @@ enum event {
 	EV_FULL,
 	EV_NO_THREAD,
 	EV_EVICTED,
+	EV_EVICTED_IDLE,
 	EV_TLS_REFUSED,
 	EV_PLAIN_HTTP,
 	EV_HEAD_TOO_LARGE,
@@ -60,10 +61,13 @@ static const struct {
     [EV_NOT_ALLOWED] = {false, "refused: not in auth.allow"},
     [EV_PER_IP] = {true, "refused: per-address connection limit reached"},
     [EV_FULL] = {true, "refused: connection limit reached and every "
-		       "connection is an established session"},
+		       "connection is busy or new"},
     [EV_NO_THREAD] = {true, "refused: no thread available"},
     [EV_EVICTED] = {false, "evicted: still in the TLS handshake when the "
 			   "connection table was full"},
+    [EV_EVICTED_IDLE] = {false, "evicted: a session waiting for a request "
+				"longer than the handshake deadline when the "
+				"connection table was full"},
     [EV_TLS_REFUSED] = {false, "TLS refused"},
     [EV_PLAIN_HTTP] = {false, "plain HTTP on the TLS port: answered 400"},
     [EV_HEAD_TOO_LARGE] = {false, "request head too large: answered 431"},
@@ -104,6 +108,8 @@ struct conn {
 	struct tls_conn *tls;
 	uint64_t seq;
 	enum conn_state state; /* under l->m */
+	bool waiting; /* for a request, nothing in flight; under l->m */
+	uint64_t waiting_since; /* plat_now_ms; under l->m */
 };
 
 static bool
@@ -214,6 +220,29 @@ oldest_handshake(const struct listener *l)
 }
 
 /*
+ * The session that has waited longest for a request, if that is longer
+ * than a handshake may take: it has had the same patience as a client
+ * still in its handshake, and nothing of it is in flight. NULL if none.
+ */
+static struct conn *
+longest_waiting(const struct listener *l)
+{
+	uint64_t patience = l->cfg.handshake_timeout_s * 1000ull,
+		 now = plat_now_ms();
+	struct conn *best = NULL;
+
+	for (size_t i = 0; i < l->n_conns; i++) {
+		struct conn *c = l->conns[i];
+
+		if (c->state == CONN_SESSION && c->waiting &&
+		    now - c->waiting_since >= patience &&
+		    (best == NULL || c->waiting_since < best->waiting_since))
+			best = c;
+	}
+	return best;
+}
+
+/*
  * Shutting the socket down ends the victim's thread at once: its poll
  * wakes and its reads fail. The thread still owns the socket and the
  * memory and frees them through release().
@@ -234,11 +263,13 @@ evict(struct listener *l, struct conn *v, char *who, size_t wholen)
  * in its handshake (named in who): such a connection has proved nothing
  * and costs its client nothing, while the newcomer may be the
  * administrator whom a slowloris attack from many addresses would
- * otherwise lock out. Only a table of established sessions refuses.
+ * otherwise lock out. Next comes a session that has waited for a
+ * request longer than a handshake may take (an attacker can complete
+ * handshakes too); a table of busy or new sessions refuses.
  */
 static bool
 admit(struct listener *l, struct conn *c, enum event *why, char *who,
-      size_t wholen)
+      size_t wholen, bool *idle)
 {
 	const struct per_ip *p;
 	struct conn *v;
@@ -251,7 +282,10 @@ admit(struct listener *l, struct conn *c, enum event *why, char *who,
 		goto out;
 	}
 	if (l->live >= l->cfg.max_connections) {
-		if ((v = oldest_handshake(l)) == NULL) {
+		v = oldest_handshake(l);
+		if (v == NULL && (v = longest_waiting(l)) != NULL)
+			*idle = true;
+		if (v == NULL) {
 			*why = EV_FULL;
 			goto out;
 		}
@@ -409,8 +443,29 @@ struct pump {
 	size_t in_len, in_off; /* bytes read from the client, not yet in MHD */
 	bool net_eof;
 	bool net_failed;     /* a write to the client failed */
+	bool waiting;	     /* as last told to the listener */
 	struct reqhead head; /* where the request heads are */
 };
+
+/*
+ * Tell the listener whether this session waits for a request with
+ * nothing in flight (it may then be evicted, see longest_waiting).
+ * Called before each poll; takes the lock only on a change.
+ */
+static void
+note_waiting(struct pump *p)
+{
+	bool w = p->in_len == 0 && !p->net_eof && reqhead_waiting(&p->head);
+	struct listener *l = p->c->l;
+
+	if (w == p->waiting)
+		return;
+	p->waiting = w;
+	plat_mutex_lock(l->m);
+	p->c->waiting = w;
+	p->c->waiting_since = plat_now_ms();
+	plat_mutex_unlock(l->m);
+}
 
 /* Client -> MHD. MHD's end closing ends the pump, through pump_out. */
 static void
@@ -515,10 +570,13 @@ pump(struct conn *c, plat_sock sp)
 			pf[0].events |= PLAT_POLLOUT; /* MHD takes ours first */
 		if (p->in_len > 0 || p->net_eof)
 			nf = 1;
-		if (nf == 2 && net_pending(c) > 0)
+		if (nf == 2 && net_pending(c) > 0) {
 			pf[1].revents = PLAT_POLLIN;
-		else if (plat_poll(pf, nf, -1) < 0)
-			break;
+		} else {
+			note_waiting(p);
+			if (plat_poll(pf, nf, -1) < 0)
+				break;
+		}
 		if ((pf[0].revents &
 		     (PLAT_POLLIN | PLAT_POLLHUP | PLAT_POLLERR)) &&
 		    pump_out(p) != 0)
@@ -704,6 +762,7 @@ accept_one(struct listener *l)
 	struct conn *c = xcalloc(1, sizeof(*c));
 	enum event why = EV_N;
 	char victim[64] = "";
+	bool idle = false;
 
 	c->l = l;
 	c->fd = plat_accept(l->fd, &c->peer);
@@ -713,12 +772,12 @@ accept_one(struct listener *l)
 		log_event(l, EV_NOT_ALLOWED, c->peer.text, NULL);
 		goto drop;
 	}
-	if (!admit(l, c, &why, victim, sizeof(victim))) {
+	if (!admit(l, c, &why, victim, sizeof(victim), &idle)) {
 		log_event(l, why, c->peer.text, NULL);
 		goto drop;
 	}
 	if (victim[0] != '\0')
-		log_event(l, EV_EVICTED, victim, NULL);
+		log_event(l, idle ? EV_EVICTED_IDLE : EV_EVICTED, victim, NULL);
 	plat_set_nodelay(c->fd);
 	if (plat_thread_detached(conn_main, c) == 0)
 		return;

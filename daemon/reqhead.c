@@ -15,6 +15,12 @@ reqhead_over(const struct reqhead *h)
 	return h->state == RH_BYTES || h->state == RH_FIELDS;
 }
 
+bool
+reqhead_waiting(const struct reqhead *h)
+{
+	return h->state == RH_HEAD && h->bytes == 0 && !h->in_line;
+}
+
 static void
 reqhead_line_end(struct reqhead *h)
 {

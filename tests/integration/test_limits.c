@@ -841,8 +841,48 @@ Test(limits, connection_and_per_address_limits_hold, .init = start_small_limits,
 	for (i = 1; i < 8; i++)
 		tls_close(&s[i]);
 	cr_expect(log_has("per-address connection limit reached"));
-	cr_expect(log_has("every connection is an established session"));
+	cr_expect(log_has("every connection is busy or new"));
 	cr_expect(log_has("127.0.0.3: evicted: still in the TLS handshake"));
+}
+
+/*
+ * An attacker can complete handshakes too. A full table of sessions
+ * that wait for a request longer than a handshake may take (2 s here)
+ * gives way to a newcomer, the longest waiting first; sessions that
+ * were just used do not.
+ */
+static void
+start_tiny_table(void)
+{
+	start_with("\"connections\":4,\"per_ip\":4,"
+		   "\"handshake_timeout_s\":2,\"idle_timeout_s\":60");
+}
+
+Test(limits, sessions_waiting_longer_than_a_handshake_give_way,
+     .init = start_tiny_table, .fini = stop, .timeout = 60)
+{
+	struct tls_client s[4], admin, late;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		cr_assert(tls_open(&s[i], 2), "session %d", i);
+		cr_assert_eq(tls_health(&s[i]), 200);
+	}
+	usleep(2500 * 1000);
+	/* The administrator gets in; s[0], waiting longest, goes. */
+	cr_assert(tls_open(&admin, 1), "a newcomer was refused");
+	cr_expect_eq(tls_health(&admin), 200);
+	cr_expect(closed_within(s[0].net.fd, 3000), "s[0] was kept");
+	for (i = 1; i < 4; i++)
+		cr_expect_eq(tls_health(&s[i]), 200, "session %d", i);
+	/* Every session was just used: the next is refused. */
+	cr_expect(!tls_open(&late, 3), "a fifth session was established");
+	cr_expect(log_has("127.0.0.2: evicted: a session waiting for a "
+			  "request longer than the handshake deadline"));
+	cr_expect(log_has("every connection is busy or new"));
+	tls_close(&admin);
+	for (i = 0; i < 4; i++)
+		tls_close(&s[i]);
 }
 
 /* ---- what is not TLS on the TLS port ------------------------------------ */

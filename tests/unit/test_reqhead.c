@@ -241,3 +241,23 @@ Test(reqhead, an_answer_does_not_undo_a_refusal)
 	cr_expect_eq(h.state, RH_BYTES);
 	cr_expect(reqhead_over(&h));
 }
+
+/* Waiting: between requests, which is when the listener may evict. */
+Test(reqhead, waiting_is_between_an_answer_and_the_next_request)
+{
+	struct reqhead h;
+
+	reqhead_init(&h, 16384);
+	cr_expect(reqhead_waiting(&h), "a new session waits");
+	in(&h, "G");
+	cr_expect(!reqhead_waiting(&h), "a head has begun");
+	in(&h, "ET / HTTP/1.1\r\n\r\n");
+	cr_expect(!reqhead_waiting(&h), "a request is in flight");
+	out(&h, CONTINUE);
+	cr_expect(!reqhead_waiting(&h), "100 Continue is not an answer");
+	out(&h, ANSWER_200);
+	cr_expect(reqhead_waiting(&h), "answered");
+	in(&h, "GET / HTTP/1.1\r\n\r\n");
+	out(&h, "HTTP/1.1 413 Content Too Large\r\nConnection: close\r\n\r\n");
+	cr_expect(!reqhead_waiting(&h), "a closing session waits for nothing");
+}
