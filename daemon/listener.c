@@ -449,7 +449,8 @@ struct pump {
 
 /*
  * Tell the listener whether this session waits for a request with
- * nothing in flight (it may then be evicted, see longest_waiting).
+ * nothing in flight (it may then be evicted, see longest_waiting). The
+ * time is when the wait began: a slowly dripped head does not renew it.
  * Called before each poll; takes the lock only on a change.
  */
 static void

@@ -18,7 +18,7 @@ reqhead_over(const struct reqhead *h)
 bool
 reqhead_waiting(const struct reqhead *h)
 {
-	return h->state == RH_HEAD && h->bytes == 0 && !h->in_line;
+	return h->state == RH_HEAD;
 }
 
 static void

@@ -50,7 +50,10 @@ struct reqhead {
 void reqhead_init(struct reqhead *h, size_t max_bytes);
 /* Has the current head gone over a limit (RH_BYTES or RH_FIELDS)? */
 bool reqhead_over(const struct reqhead *h);
-/* Between requests: no byte of the next head yet, no answer pending. */
+/*
+ * No request in flight: between an answer and the next request, or in
+ * the middle of a head (a head dripped a byte at a time is no request).
+ */
 bool reqhead_waiting(const struct reqhead *h);
 /* The client sent buf: true when the head has gone over a limit. */
 bool reqhead_in(struct reqhead *h, const char *buf, size_t len);

@@ -848,8 +848,8 @@ Test(limits, connection_and_per_address_limits_hold, .init = start_small_limits,
 /*
  * An attacker can complete handshakes too. A full table of sessions
  * that wait for a request longer than a handshake may take (2 s here)
- * gives way to a newcomer, the longest waiting first; sessions that
- * were just used do not.
+ * gives way to a newcomer, the longest waiting first, also when it
+ * drips a head (slowloris); sessions that were just used do not.
  */
 static void
 start_tiny_table(void)
@@ -868,7 +868,13 @@ Test(limits, sessions_waiting_longer_than_a_handshake_give_way,
 		cr_assert(tls_open(&s[i], 2), "session %d", i);
 		cr_assert_eq(tls_health(&s[i]), 200);
 	}
-	usleep(2500 * 1000);
+	/* s[0] begins a head and drips it. */
+	for (i = 0; i < 5; i++) {
+		cr_assert_eq(mbedtls_ssl_write(
+				 &s[0].ssl, (const unsigned char *)"GET /", 5),
+			     5);
+		usleep(500 * 1000);
+	}
 	/* The administrator gets in; s[0], waiting longest, goes. */
 	cr_assert(tls_open(&admin, 1), "a newcomer was refused");
 	cr_expect_eq(tls_health(&admin), 200);
