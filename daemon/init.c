@@ -464,9 +464,9 @@ static char *
 join_path(const char *dir, const char *name)
 {
 	size_t n = strlen(dir);
+	bool ends = n > 0 && plat_path_last_sep(dir) == dir + n - 1;
 
-	return xasprintf("%s%s%s", dir, n > 0 && dir[n - 1] == '/' ? "" : "/",
-			 name);
+	return xasprintf("%s%s%s", dir, ends ? "" : plat_dir_sep(), name);
 }
 
 static int
@@ -574,7 +574,8 @@ report(const struct init *st, FILE *out)
 	hex_encode(md, sizeof(md), fp, true, ':');
 	plat_gmtime(st->not_after, &tm);
 	strftime(until, sizeof(until), "%Y-%m-%d", &tm);
-	fprintf(out, "wrote %s (ECDSA P-256, mode 0600)\n", st->path[F_KEY]);
+	fprintf(out, "wrote %s (ECDSA P-256, not readable by other users)\n",
+		st->path[F_KEY]);
 	fprintf(out, "wrote %s (self-signed, valid until %s)\n",
 		st->path[F_CERT], until);
 	fprintf(out, "wrote %s\n", st->path[F_CONFIG]);

@@ -32,6 +32,8 @@ bool plat_path_exists(const char *path);
 bool plat_path_readable(const char *path, char *why, size_t whylen);
 /* Is path absolute ("/x" here; "C:\\x", "\\\\server\\x" on Windows)? */
 bool plat_path_is_absolute(const char *path);
+/* The separator this platform writes between directory and name. */
+const char *plat_dir_sep(void);
 /* The position of the last directory separator in path, or NULL. */
 const char *plat_path_last_sep(const char *path);
 /* Create a directory only its owner may use: 1 created, 0 it already

@@ -85,6 +85,12 @@ plat_path_is_absolute(const char *path)
 }
 
 const char *
+plat_dir_sep(void)
+{
+	return "/";
+}
+
+const char *
 plat_path_last_sep(const char *path)
 {
 	return strrchr(path, '/');

@@ -324,7 +324,8 @@ Test(init, writes_three_files_with_private_modes)
 	cr_assert_eq(count_entries(fx.dir), 3);
 
 	line = line_after(fx.out, "wrote ");
-	want = xasprintf("%s (ECDSA P-256, mode 0600)", fx.key_path);
+	want = xasprintf("%s (ECDSA P-256, not readable by other users)",
+			 fx.key_path);
 	cr_assert_str_eq(line, want);
 	free(line);
 	free(want);
