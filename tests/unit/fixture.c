@@ -295,6 +295,86 @@ fx_assert_only(const char *example, const struct check_settings *s,
 	host_close(h);
 }
 
+const struct check_settings fx_short_waits = {
+    .probe_timeout_ms = 1000,
+    .service_wait_ms = 300,
+    .agent_min_version = NULL,
+};
+
+void
+fx_run_action(const struct action *act, struct host *h, bool dry,
+	      struct action_result *a)
+{
+	struct action_ctx ctx = {
+	    .host = h, .settings = &fx_short_waits, .dry_run = dry};
+
+	action_result_init(a, act->id, dry);
+	act->run(&ctx, a);
+}
+
+enum status
+fx_check_status(const struct check *c, struct host *h, const char *finding,
+		enum status *fst)
+{
+	struct check_ctx ctx = {.host = h, .settings = &fx_short_waits};
+	struct check_result r;
+	enum status st;
+	bool seen = false;
+
+	check_run(c, &ctx, &r);
+	for (size_t i = 0; finding != NULL && i < r.n_findings; i++) {
+		if (strcmp(r.findings[i].id, finding) == 0) {
+			*fst = r.findings[i].status;
+			seen = true;
+		}
+	}
+	cr_assert(finding == NULL || seen, "no finding %s", finding);
+	st = r.status;
+	result_clear(&r);
+	return st;
+}
+
+struct host *
+fx_open_service_fault(const char *example, const char *svc, const char *key,
+		      cJSON *v)
+{
+	cJSON *doc = fx_load_example(example);
+
+	fx_set_sub(fx_service_of(doc, svc), "fault", key, v);
+	return fx_open_doc_take(doc);
+}
+
+void
+fx_assert_steps(const struct action_result *a, const char *const *names,
+		size_t n, enum step_status want)
+{
+	for (size_t i = 0; i < n; i++)
+		fx_assert_step(a, i, names[i], want, HR_OK);
+}
+
+void
+fx_run_dry(const struct action *act, struct host *h, struct action_result *a)
+{
+	cJSON *before = host_sim_snapshot(h);
+
+	cr_assert_not_null(before);
+	fx_run_action(act, h, true, a);
+	fx_assert_same_doc(before, host_sim_snapshot(h));
+}
+
+void
+fx_run_failing_first(const struct action *act, struct host *h, bool dry,
+		     const char *name, hr_t error, struct action_result *a)
+{
+	cJSON *before = host_sim_snapshot(h);
+
+	fx_run_action(act, h, dry, a);
+	cr_assert_eq(a->status, ACT_FAILED);
+	cr_assert_eq(a->n_steps, 1);
+	fx_assert_step(a, 0, name, STEP_FAILED, error);
+	fx_assert_same_doc(before, host_sim_snapshot(h));
+}
+
 void
 fx_assert_step(const struct action_result *a, size_t i, const char *name,
 	       enum step_status want, hr_t error)

@@ -91,7 +91,48 @@ bool fx_is_network_check(const struct check *c);
 void fx_assert_only(const char *example, const struct check_settings *s,
 		    const char *id, enum status want);
 
+/* ---- running checks and actions ---------------------------------------- */
+
+/* Short waits, so that a hung stop or start times out quickly. */
+extern const struct check_settings fx_short_waits;
+
+/* Runs act on h with fx_short_waits (a dry run when dry); a is
+ * initialised here and cleared by the caller. */
+void fx_run_action(const struct action *act, struct host *h, bool dry,
+		   struct action_result *a);
+
+/*
+ * Runs check c on h with fx_short_waits and returns its status. With a
+ * finding id, asserts the result has that finding and stores its status
+ * in *fst.
+ */
+enum status fx_check_status(const struct check *c, struct host *h,
+			    const char *finding, enum status *fst);
+
+/* The example with services.<svc>.fault.<key> = v (v is taken), opened. */
+struct host *fx_open_service_fault(const char *example, const char *svc,
+				   const char *key, cJSON *v);
+
 /* ---- action results ---------------------------------------------------- */
+
+/* Runs act on h as a dry run and asserts that the host's document is
+ * as it was before. a is the caller's to look at and clear. */
+void fx_run_dry(const struct action *act, struct host *h,
+		struct action_result *a);
+
+/*
+ * Runs act on h (a dry run when dry) and asserts that it failed at its
+ * first and only step, name, with error, and that the host's document is
+ * as it was before. a is the caller's to look at and clear.
+ */
+void fx_run_failing_first(const struct action *act, struct host *h, bool dry,
+			  const char *name, hr_t error,
+			  struct action_result *a);
+
+/* Steps 0 to n-1 are names[0] to names[n-1], each with status want and
+ * no error. */
+void fx_assert_steps(const struct action_result *a, const char *const *names,
+		     size_t n, enum step_status want);
 
 /* Step i is name with status want and error code error. */
 void fx_assert_step(const struct action_result *a, size_t i, const char *name,

@@ -24,12 +24,6 @@
 #define API	    "IAutomaticUpdates::DetectNow"
 #define CHANGE_WHAT "update detection and reporting"
 
-static const struct check_settings settings = {
-    .probe_timeout_ms = 1000,
-    .service_wait_ms = 300,
-    .agent_min_version = NULL,
-};
-
 /* The API's answer fixed in the document: "wua": {"detect_now": hr}. */
 static void
 set_wua(cJSON *doc, const char *hr)
@@ -52,18 +46,14 @@ program(cJSON *doc, const char *name)
 static void
 run_action(struct host *h, bool dry, struct action_result *a)
 {
-	struct action_ctx ctx = {
-	    .host = h, .settings = &settings, .dry_run = dry};
-
-	action_result_init(a, action_detect_now.id, dry);
-	action_detect_now.run(&ctx, a);
+	fx_run_action(&action_detect_now, h, dry, a);
 }
 
 static hr_t
 run_steps(struct host *h, bool reset_auth, struct action_result *a)
 {
 	struct action_ctx ctx = {
-	    .host = h, .settings = &settings, .dry_run = false};
+	    .host = h, .settings = &fx_short_waits, .dry_run = false};
 
 	action_result_init(a, "test", false);
 	return detect_steps(&ctx, a, reset_auth);
@@ -72,14 +62,7 @@ run_steps(struct host *h, bool reset_auth, struct action_result *a)
 static enum status
 check_status(struct host *h, const char *id)
 {
-	struct check_ctx ctx = {.host = h, .settings = &settings};
-	struct check_result r;
-	enum status st;
-
-	check_run(check_find(id), &ctx, &r);
-	st = r.status;
-	result_clear(&r);
-	return st;
+	return fx_check_status(check_find(id), h, NULL, NULL);
 }
 
 static enum svc_state
@@ -164,13 +147,8 @@ Test(detect_now, dry_run_changes_nothing_windows10)
 {
 	struct host *h = fx_open_example("wuauserv-stopped.json");
 	struct action_result a;
-	cJSON *before, *after;
 
-	before = host_sim_snapshot(h);
-	run_action(h, true, &a);
-	after = host_sim_snapshot(h);
-	cr_assert(cJSON_Compare(before, after, 1),
-		  "the dry run changed the host");
+	fx_run_dry(&action_detect_now, h, &a);
 	cr_assert_eq(a.status, ACT_PLANNED);
 	cr_assert_eq(a.n_steps, 1);
 	assert_step(&a, 0, API, STEP_PLANNED, HR_OK);
@@ -183,8 +161,6 @@ Test(detect_now, dry_run_changes_nothing_windows10)
 	cr_assert_str_eq(a.changes[0].what, CHANGE_WHAT);
 	cr_assert_str_eq(a.changes[0].after, "would be requested");
 	cr_assert_eq(wuauserv_state(h), SVC_STOPPED);
-	cJSON_Delete(before);
-	cJSON_Delete(after);
 	action_result_clear(&a);
 	host_close(h);
 }
@@ -194,15 +170,10 @@ Test(detect_now, dry_run_changes_nothing_windows7)
 	cJSON *doc = fx_load_example("agent-old.json");
 	struct host *h;
 	struct action_result a;
-	cJSON *before, *after;
 
 	set_wua(doc, "0x80040154");
 	h = fx_open_doc(doc);
-	before = host_sim_snapshot(h);
-	run_action(h, true, &a);
-	after = host_sim_snapshot(h);
-	cr_assert(cJSON_Compare(before, after, 1),
-		  "the dry run changed the host");
+	fx_run_dry(&action_detect_now, h, &a);
 	cr_assert_eq(a.status, ACT_PLANNED);
 	cr_assert_eq(a.n_steps, 1);
 	assert_step(&a, 0, API, STEP_PLANNED, HR_OK);
@@ -210,8 +181,6 @@ Test(detect_now, dry_run_changes_nothing_windows7)
 			     "Windows 6.1.7601 would run wuauclt "
 			     "/resetauthorization /detectnow, then wuauclt "
 			     "/reportnow instead");
-	cJSON_Delete(before);
-	cJSON_Delete(after);
 	action_result_clear(&a);
 	host_close(h);
 	cJSON_Delete(doc);

@@ -25,12 +25,6 @@
 #define STEP   "gpupdate /target:computer /force"
 #define WU_KEY "HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\WindowsUpdate"
 
-static const struct check_settings settings = {
-    .probe_timeout_ms = 1000,
-    .service_wait_ms = 300,
-    .agent_min_version = NULL,
-};
-
 static cJSON *
 gpupdate_of(cJSON *doc)
 {
@@ -44,24 +38,13 @@ gpupdate_of(cJSON *doc)
 static void
 run_action(struct host *h, bool dry, struct action_result *a)
 {
-	struct action_ctx ctx = {
-	    .host = h, .settings = &settings, .dry_run = dry};
-
-	action_result_init(a, action_gpupdate.id, dry);
-	action_gpupdate.run(&ctx, a);
+	fx_run_action(&action_gpupdate, h, dry, a);
 }
 
 static enum status
 policy_status(struct host *h)
 {
-	struct check_ctx ctx = {.host = h, .settings = &settings};
-	struct check_result r;
-	enum status st;
-
-	check_run(check_find("policy"), &ctx, &r);
-	st = r.status;
-	result_clear(&r);
-	return st;
+	return fx_check_status(check_find("policy"), h, NULL, NULL);
 }
 
 static void
@@ -117,13 +100,8 @@ Test(gpupdate, dry_run_changes_nothing)
 {
 	struct host *h = fx_open_example("policy-not-applied.json");
 	struct action_result a;
-	cJSON *before, *after;
 
-	before = host_sim_snapshot(h);
-	run_action(h, true, &a);
-	after = host_sim_snapshot(h);
-	cr_assert(cJSON_Compare(before, after, 1),
-		  "the dry run changed the host");
+	fx_run_dry(&action_gpupdate, h, &a);
 	cr_assert_eq(a.status, ACT_PLANNED);
 	assert_step(&a, STEP_PLANNED, HR_OK);
 	cr_assert_str_eq(a.steps[0].detail,
@@ -132,8 +110,6 @@ Test(gpupdate, dry_run_changes_nothing)
 	cr_assert_eq(a.n_changes, 1);
 	cr_assert_str_eq(a.changes[0].after, "would be applied again");
 	cr_assert_eq(policy_status(h), ST_FAIL);
-	cJSON_Delete(before);
-	cJSON_Delete(after);
 	action_result_clear(&a);
 	host_close(h);
 }

@@ -26,13 +26,6 @@
 #define SVCHOST_KEY                                                            \
 	"HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Svchost"
 
-/* Short waits: a hung stop or start must time out quickly. */
-static const struct check_settings settings = {
-    .probe_timeout_ms = 1000,
-    .service_wait_ms = 300,
-    .agent_min_version = NULL,
-};
-
 /* The field steps in the action's order, with what a fault names. */
 static const struct {
 	const char *step;      /* "set " + this */
@@ -218,17 +211,13 @@ bits_run_state(struct host *h)
 static void
 repair(struct host *h, bool dry, struct action_result *a)
 {
-	struct action_ctx ctx = {
-	    .host = h, .settings = &settings, .dry_run = dry};
-
-	action_result_init(a, action_repair_bits.id, dry);
-	action_repair_bits.run(&ctx, a);
+	fx_run_action(&action_repair_bits, h, dry, a);
 }
 
 static void
 check(struct host *h, struct check_result *r)
 {
-	struct check_ctx ctx = {.host = h, .settings = &settings};
+	struct check_ctx ctx = {.host = h, .settings = &fx_short_waits};
 
 	check_run(&check_bits, &ctx, r);
 }

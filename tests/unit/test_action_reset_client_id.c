@@ -48,49 +48,23 @@ static const char *const full_steps[] = {
 static const char *const value_names[] = {
     "SusClientId", "SusClientIdValidation", "PingID", "AccountDomainSid"};
 
-static const struct check_settings settings = {
-    .probe_timeout_ms = 1000,
-    .service_wait_ms = 300,
-    .agent_min_version = NULL,
-};
-
 static void
 run(struct host *h, bool dry, struct action_result *a)
 {
-	struct action_ctx ctx = {
-	    .host = h, .settings = &settings, .dry_run = dry};
-
-	action_result_init(a, action_reset_client_id.id, dry);
-	action_reset_client_id.run(&ctx, a);
+	fx_run_action(&action_reset_client_id, h, dry, a);
 }
 
 /* The first n steps of a full run, each with status st. */
 static void
 assert_full_steps(const struct action_result *a, size_t n, enum step_status st)
 {
-	for (size_t i = 0; i < n; i++)
-		fx_assert_step(a, i, full_steps[i], st, HR_OK);
+	fx_assert_steps(a, full_steps, n, st);
 }
 
 static enum status
 check_client_id_on(struct host *h, const char *finding, enum status *fst)
 {
-	struct check_ctx ctx = {.host = h, .settings = &settings};
-	struct check_result r;
-	enum status st;
-	bool seen = false;
-
-	check_run(&check_client_id, &ctx, &r);
-	for (size_t i = 0; finding != NULL && i < r.n_findings; i++) {
-		if (strcmp(r.findings[i].id, finding) == 0) {
-			*fst = r.findings[i].status;
-			seen = true;
-		}
-	}
-	cr_assert(finding == NULL || seen, "no finding %s", finding);
-	st = r.status;
-	result_clear(&r);
-	return st;
+	return fx_check_status(&check_client_id, h, finding, fst);
 }
 
 /* The value's string, or NULL when it is not set. */
@@ -293,10 +267,9 @@ Test(reset_client_id, a_missing_validation_value_is_made_again)
 Test(reset_client_id, dry_run_plans_and_changes_nothing)
 {
 	struct host *h = fx_open_doc_take(fx_load_example("healthy.json"));
-	cJSON *before = host_sim_snapshot(h);
 	struct action_result a;
 
-	run(h, true, &a);
+	fx_run_dry(&action_reset_client_id, h, &a);
 	cr_assert_eq(a.status, ACT_PLANNED);
 	cr_assert_eq(a.n_steps, N_FULL);
 	assert_full_steps(&a, N_FULL, STEP_PLANNED);
@@ -312,7 +285,6 @@ Test(reset_client_id, dry_run_plans_and_changes_nothing)
 	cr_assert_str_eq(a.changes[1].what, WU_KEY "\\SusClientId");
 	cr_assert_str_eq(a.changes[1].before, OLD_ID);
 	cr_assert_null(a.changes[1].after);
-	fx_assert_same_doc(before, host_sim_snapshot(h));
 	action_result_clear(&a);
 	host_close(h);
 }
@@ -321,52 +293,36 @@ Test(reset_client_id, disabled_wuauserv_changes_nothing)
 {
 	struct host *h =
 	    fx_open_doc_take(fx_load_example("wuauserv-stopped-disabled.json"));
-	cJSON *before = host_sim_snapshot(h);
 	struct action_result a;
 
-	run(h, false, &a);
-	cr_assert_eq(a.status, ACT_FAILED);
-	cr_assert_eq(a.n_steps, 1);
-	fx_assert_step(&a, 0, "stop wuauserv", STEP_FAILED, 0x80070422u);
+	fx_run_failing_first(&action_reset_client_id, h, false, "stop wuauserv",
+			     0x80070422u, &a);
 	fx_assert_detail_has(&a, 0,
 			     "nothing was changed: wuauserv makes the new "
 			     "id when it starts, and it cannot start");
-	fx_assert_same_doc(before, host_sim_snapshot(h));
 	action_result_clear(&a);
 	host_close(h);
 }
 
 Test(reset_client_id, stop_fails_and_nothing_changes)
 {
-	cJSON *doc = fx_load_example("healthy.json");
 	struct action_result a;
-	struct host *h;
-	cJSON *before;
+	struct host *h = fx_open_service_fault(
+	    "healthy.json", "wuauserv", "stop", cJSON_CreateNumber(1061));
 
-	fx_set_sub(fx_service_of(doc, "wuauserv"), "fault", "stop",
-		   cJSON_CreateNumber(1061));
-	h = fx_open_doc_take(doc);
-	before = host_sim_snapshot(h);
-	run(h, false, &a);
-	cr_assert_eq(a.status, ACT_FAILED);
-	cr_assert_eq(a.n_steps, 1);
-	fx_assert_step(&a, 0, "stop wuauserv", STEP_FAILED, 0x80070425u);
-	fx_assert_same_doc(before, host_sim_snapshot(h));
+	fx_run_failing_first(&action_reset_client_id, h, false, "stop wuauserv",
+			     0x80070425u, &a);
 	action_result_clear(&a);
 	host_close(h);
 }
 
 Test(reset_client_id, a_stop_that_hangs_deletes_nothing)
 {
-	cJSON *doc = fx_load_example("healthy.json");
 	struct action_result a;
-	struct host *h;
-	cJSON *key;
+	struct host *h = fx_open_service_fault("healthy.json", "wuauserv",
+					       "hang_stop", cJSON_CreateTrue());
+	cJSON *key = wu_key_of(h);
 
-	fx_set_sub(fx_service_of(doc, "wuauserv"), "fault", "hang_stop",
-		   cJSON_CreateTrue());
-	h = fx_open_doc_take(doc);
-	key = wu_key_of(h);
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 3);
@@ -466,15 +422,11 @@ Test(reset_client_id, delete_of_the_domain_sid_fails_and_three_are_back)
 
 Test(reset_client_id, start_fails_and_the_values_are_back)
 {
-	cJSON *doc = fx_load_example("healthy.json");
 	struct action_result a;
-	struct host *h;
-	cJSON *key;
+	struct host *h = fx_open_service_fault("healthy.json", "wuauserv",
+					       "start", cJSON_CreateNumber(5));
+	cJSON *key = wu_key_of(h);
 
-	fx_set_sub(fx_service_of(doc, "wuauserv"), "fault", "start",
-		   cJSON_CreateNumber(5));
-	h = fx_open_doc_take(doc);
-	key = wu_key_of(h);
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 12);
@@ -496,15 +448,11 @@ Test(reset_client_id, start_fails_and_the_values_are_back)
 
 Test(reset_client_id, a_start_that_hangs_puts_the_values_back)
 {
-	cJSON *doc = fx_load_example("healthy.json");
 	struct action_result a;
-	struct host *h;
-	cJSON *key;
+	struct host *h = fx_open_service_fault(
+	    "healthy.json", "wuauserv", "hang_start", cJSON_CreateTrue());
+	cJSON *key = wu_key_of(h);
 
-	fx_set_sub(fx_service_of(doc, "wuauserv"), "fault", "hang_start",
-		   cJSON_CreateTrue());
-	h = fx_open_doc_take(doc);
-	key = wu_key_of(h);
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 13);

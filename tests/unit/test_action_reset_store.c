@@ -26,12 +26,6 @@
 #define RENAME	    "rename " SD
 #define OLD_EDB_LEN 75497472u
 
-static const struct check_settings settings = {
-    .probe_timeout_ms = 1000,
-    .service_wait_ms = 300,
-    .agent_min_version = NULL,
-};
-
 /* The steps of a run that goes through, in order. */
 static const char *const full_steps[] = {
     "stop wuauserv",
@@ -60,19 +54,14 @@ file_of(cJSON *doc, const char *path)
 static void
 run(struct host *h, bool dry, struct action_result *a)
 {
-	struct action_ctx ctx = {
-	    .host = h, .settings = &settings, .dry_run = dry};
-
-	action_result_init(a, action_reset_store.id, dry);
-	action_reset_store.run(&ctx, a);
+	fx_run_action(&action_reset_store, h, dry, a);
 }
 
 /* The first n steps of a full run, each with status st. */
 static void
 assert_full_steps(const struct action_result *a, size_t n, enum step_status st)
 {
-	for (size_t i = 0; i < n; i++)
-		fx_assert_step(a, i, full_steps[i], st, HR_OK);
+	fx_assert_steps(a, full_steps, n, st);
 }
 
 /* SD.wsusdiag-YYYYMMDDTHHMMSSZ, and a suffix when asked. */
@@ -93,22 +82,7 @@ assert_backup_name(const char *path, const char *suffix)
 static enum status
 check_store_on(struct host *h, const char *finding, enum status *fst)
 {
-	struct check_ctx ctx = {.host = h, .settings = &settings};
-	struct check_result r;
-	enum status st;
-	bool seen = false;
-
-	check_run(&check_store, &ctx, &r);
-	for (size_t i = 0; finding != NULL && i < r.n_findings; i++) {
-		if (strcmp(r.findings[i].id, finding) == 0) {
-			*fst = r.findings[i].status;
-			seen = true;
-		}
-	}
-	cr_assert(finding == NULL || seen, "no finding %s", finding);
-	st = r.status;
-	result_clear(&r);
-	return st;
+	return fx_check_status(&check_store, h, finding, fst);
 }
 
 static uint64_t
@@ -217,10 +191,9 @@ Test(reset_store, dry_run_plans_and_changes_nothing)
 {
 	struct host *h =
 	    fx_open_doc_take(fx_load_example("store-datastore-missing.json"));
-	cJSON *before = host_sim_snapshot(h);
 	struct action_result a;
 
-	run(h, true, &a);
+	fx_run_dry(&action_reset_store, h, &a);
 	cr_assert_eq(a.status, ACT_PLANNED);
 	cr_assert_eq(a.n_steps, N_FULL);
 	assert_full_steps(&a, N_FULL, STEP_PLANNED);
@@ -234,7 +207,6 @@ Test(reset_store, dry_run_plans_and_changes_nothing)
 	cr_assert_str_eq(a.changes[1].what, "store folder");
 	cr_assert_str_eq(a.changes[1].before, SD);
 	assert_backup_name(a.changes[1].after, "");
-	fx_assert_same_doc(before, host_sim_snapshot(h));
 	action_result_clear(&a);
 	host_close(h);
 }
@@ -338,23 +310,15 @@ Test(reset_store, access_denied_is_rolled_back)
 
 Test(reset_store, stop_wuauserv_fails_and_nothing_changes)
 {
-	cJSON *doc = fx_load_example("healthy.json");
 	struct action_result a;
-	struct host *h;
-	cJSON *before;
+	struct host *h = fx_open_service_fault("healthy.json", "wuauserv",
+					       "stop", cJSON_CreateNumber(5));
 
-	fx_set_sub(fx_service_of(doc, "wuauserv"), "fault", "stop",
-		   cJSON_CreateNumber(5));
-	h = fx_open_doc_take(doc);
-	before = host_sim_snapshot(h);
-	run(h, false, &a);
-	cr_assert_eq(a.status, ACT_FAILED);
-	cr_assert_eq(a.n_steps, 1);
-	fx_assert_step(&a, 0, "stop wuauserv", STEP_FAILED, 0x80070005u);
+	fx_run_failing_first(&action_reset_store, h, false, "stop wuauserv",
+			     0x80070005u, &a);
 	fx_assert_detail(&a, 0,
 			 "could not stop wuauserv (0x80070005); it is left "
 			 "running");
-	fx_assert_same_doc(before, host_sim_snapshot(h));
 	action_result_clear(&a);
 	host_close(h);
 }
@@ -363,31 +327,24 @@ Test(reset_store, disabled_wuauserv_changes_nothing)
 {
 	struct host *h =
 	    fx_open_doc_take(fx_load_example("wuauserv-stopped-disabled.json"));
-	cJSON *before = host_sim_snapshot(h);
 	struct action_result a;
 
-	run(h, false, &a);
-	cr_assert_eq(a.status, ACT_FAILED);
-	cr_assert_eq(a.n_steps, 1);
-	fx_assert_step(&a, 0, "stop wuauserv", STEP_FAILED, 0x80070422u);
+	fx_run_failing_first(&action_reset_store, h, false, "stop wuauserv",
+			     0x80070422u, &a);
 	fx_assert_detail_has(&a, 0,
 			     "nothing was changed: wuauserv builds the new "
 			     "store when it starts, and it cannot start");
 	fx_assert_detail_has(&a, 0, "sc config wuauserv start= demand");
-	fx_assert_same_doc(before, host_sim_snapshot(h));
 	action_result_clear(&a);
 	host_close(h);
 }
 
 Test(reset_store, wuauserv_that_does_not_stop_is_reported)
 {
-	cJSON *doc = fx_load_example("healthy.json");
 	struct action_result a;
-	struct host *h;
+	struct host *h = fx_open_service_fault("healthy.json", "wuauserv",
+					       "hang_stop", cJSON_CreateTrue());
 
-	fx_set_sub(fx_service_of(doc, "wuauserv"), "fault", "hang_stop",
-		   cJSON_CreateTrue());
-	h = fx_open_doc_take(doc);
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 3);
@@ -409,15 +366,11 @@ Test(reset_store, wuauserv_that_does_not_stop_is_reported)
 
 Test(reset_store, stop_bits_fails_and_wuauserv_is_started_again)
 {
-	cJSON *doc = fx_load_example("healthy.json");
 	struct action_result a;
-	struct host *h;
-	cJSON *before;
+	struct host *h = fx_open_service_fault("healthy.json", "BITS", "stop",
+					       cJSON_CreateNumber(1051));
+	cJSON *before = fx_snapshot_no_pids(h);
 
-	fx_set_sub(fx_service_of(doc, "BITS"), "fault", "stop",
-		   cJSON_CreateNumber(1051));
-	h = fx_open_doc_take(doc);
-	before = fx_snapshot_no_pids(h);
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 4);
@@ -431,13 +384,10 @@ Test(reset_store, stop_bits_fails_and_wuauserv_is_started_again)
 
 Test(reset_store, bits_that_does_not_stop_is_reported)
 {
-	cJSON *doc = fx_load_example("healthy.json");
 	struct action_result a;
-	struct host *h;
+	struct host *h = fx_open_service_fault("healthy.json", "BITS",
+					       "hang_stop", cJSON_CreateTrue());
 
-	fx_set_sub(fx_service_of(doc, "BITS"), "fault", "hang_stop",
-		   cJSON_CreateTrue());
-	h = fx_open_doc_take(doc);
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 6);
@@ -469,13 +419,10 @@ assert_store_put_back(const struct action_result *a, size_t i)
 
 Test(reset_store, start_bits_fails_and_the_store_is_put_back)
 {
-	cJSON *doc = fx_load_example("healthy.json");
 	struct action_result a;
-	struct host *h;
+	struct host *h = fx_open_service_fault("healthy.json", "BITS", "start",
+					       cJSON_CreateNumber(5));
 
-	fx_set_sub(fx_service_of(doc, "BITS"), "fault", "start",
-		   cJSON_CreateNumber(5));
-	h = fx_open_doc_take(doc);
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 8);
@@ -497,13 +444,10 @@ Test(reset_store, start_bits_fails_and_the_store_is_put_back)
 
 Test(reset_store, bits_that_does_not_run_puts_the_store_back)
 {
-	cJSON *doc = fx_load_example("healthy.json");
 	struct action_result a;
-	struct host *h;
+	struct host *h = fx_open_service_fault(
+	    "healthy.json", "BITS", "hang_start", cJSON_CreateTrue());
 
-	fx_set_sub(fx_service_of(doc, "BITS"), "fault", "hang_start",
-		   cJSON_CreateTrue());
-	h = fx_open_doc_take(doc);
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 9);
@@ -518,13 +462,10 @@ Test(reset_store, bits_that_does_not_run_puts_the_store_back)
 
 Test(reset_store, start_wuauserv_fails_and_the_store_is_put_back)
 {
-	cJSON *doc = fx_load_example("healthy.json");
 	struct action_result a;
-	struct host *h;
+	struct host *h = fx_open_service_fault(
+	    "healthy.json", "wuauserv", "start", cJSON_CreateNumber(1053));
 
-	fx_set_sub(fx_service_of(doc, "wuauserv"), "fault", "start",
-		   cJSON_CreateNumber(1053));
-	h = fx_open_doc_take(doc);
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 9);
@@ -540,13 +481,10 @@ Test(reset_store, start_wuauserv_fails_and_the_store_is_put_back)
 
 Test(reset_store, wuauserv_that_does_not_run_puts_the_store_back)
 {
-	cJSON *doc = fx_load_example("healthy.json");
 	struct action_result a;
-	struct host *h;
+	struct host *h = fx_open_service_fault(
+	    "healthy.json", "wuauserv", "hang_start", cJSON_CreateTrue());
 
-	fx_set_sub(fx_service_of(doc, "wuauserv"), "fault", "hang_start",
-		   cJSON_CreateTrue());
-	h = fx_open_doc_take(doc);
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 10);
@@ -659,20 +597,17 @@ Test(reset_store, a_dry_run_that_would_fail_undoes_nothing)
 	cJSON *doc = fx_load_example("healthy.json");
 	struct action_result a;
 	struct host *h;
-	cJSON *before;
 
 	fx_set_item(fx_service_of(doc, "BITS"), "start_type",
 		    cJSON_CreateString("disabled"));
 	h = fx_open_doc_take(doc);
-	before = host_sim_snapshot(h);
-	run(h, true, &a);
+	fx_run_dry(&action_reset_store, h, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 3);
 	fx_assert_step(&a, 0, "stop wuauserv", STEP_PLANNED, HR_OK);
 	fx_assert_step(&a, 1, "wait for wuauserv to stop", STEP_PLANNED, HR_OK);
 	fx_assert_step(&a, 2, "stop BITS", STEP_FAILED, 0x80070422u);
 	cr_assert_eq(a.n_changes, 0);
-	fx_assert_same_doc(before, host_sim_snapshot(h));
 	action_result_clear(&a);
 	host_close(h);
 }
@@ -705,18 +640,15 @@ utc_iso(int64_t t, char out[32])
  */
 Test(reset_store, errors_logged_before_the_rebuild_are_set_aside)
 {
-	char *path = xasprintf("%s/examples/hosts/store-errors-in-log.json",
-			       getenv("WSUSDIAG_SOURCE_DIR"));
-	char err[256] = "", iso[32], *want;
-	struct host *h = host_sim_open(path, false, err, sizeof(err));
-	struct check_ctx ctx = {.host = h, .settings = &settings};
+	struct host *h = fx_open_example("store-errors-in-log.json");
+	char iso[32], *want;
+	struct check_ctx ctx = {.host = h, .settings = &fx_short_waits};
 	struct action_result a;
 	struct check_result r;
 	struct file_info fi = {0};
 	const struct finding *f;
 	int64_t t0, t1;
 
-	cr_assert_not_null(h, "host_sim_open: %s", err);
 	cr_assert_eq(finding_status(h, "store.errors"), ST_FAIL);
 	t0 = (int64_t)time(NULL);
 	run(h, false, &a);
@@ -741,5 +673,4 @@ Test(reset_store, errors_logged_before_the_rebuild_are_set_aside)
 	result_clear(&r);
 	action_result_clear(&a);
 	host_close(h);
-	free(path);
 }

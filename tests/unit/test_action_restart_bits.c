@@ -18,13 +18,6 @@
 #include "platform/host.h"
 #include "platform/host_sim.h"
 
-/* Short waits: a hung stop must time out quickly. */
-static const struct check_settings settings = {
-    .probe_timeout_ms = 1000,
-    .service_wait_ms = 300,
-    .agent_min_version = NULL,
-};
-
 static const char *const step_names[] = {"stop BITS", "wait for BITS to stop",
 					 "start BITS", "wait for BITS to run"};
 
@@ -35,27 +28,9 @@ bits_of(cJSON *doc)
 }
 
 static void
-set_fault(cJSON *svc, const char *key, double v)
-{
-	cJSON *fault = cJSON_GetObjectItem(svc, "fault");
-
-	if (fault == NULL)
-		fault = cJSON_AddObjectToObject(svc, "fault");
-	cJSON_DeleteItemFromObject(fault, key);
-	if (strcmp(key, "hang_stop") == 0)
-		cJSON_AddBoolToObject(fault, key, v != 0);
-	else
-		cJSON_AddNumberToObject(fault, key, v);
-}
-
-static void
 restart(struct host *h, bool dry, struct action_result *a)
 {
-	struct action_ctx ctx = {
-	    .host = h, .settings = &settings, .dry_run = dry};
-
-	action_result_init(a, action_restart_bits.id, dry);
-	action_restart_bits.run(&ctx, a);
+	fx_run_action(&action_restart_bits, h, dry, a);
 }
 
 static enum svc_state
@@ -86,18 +61,14 @@ Test(restart_bits, descriptor)
 
 Test(restart_bits, running_bits_is_restarted)
 {
-	cJSON *doc = fx_load_example("healthy.json");
-	struct host *h = fx_open_doc(doc);
+	struct host *h = fx_open_doc_take(fx_load_example("healthy.json"));
 	struct action_result a;
 
 	cr_assert_eq(bits_state(h), SVC_RUNNING);
 	restart(h, false, &a);
 	cr_assert_eq(a.status, ACT_OK);
 	cr_assert_eq(a.n_steps, 4);
-	for (size_t i = 0; i < 4; i++) {
-		assert_step(&a, i, STEP_OK);
-		cr_assert_eq(a.steps[i].error, 0);
-	}
+	fx_assert_steps(&a, step_names, 4, STEP_OK);
 	cr_assert_eq(bits_state(h), SVC_RUNNING);
 	cr_assert_eq(a.n_changes, 1);
 	cr_assert_str_eq(a.changes[0].what, "BITS state");
@@ -105,7 +76,6 @@ Test(restart_bits, running_bits_is_restarted)
 	cr_assert_str_eq(a.changes[0].after, "running");
 	action_result_clear(&a);
 	host_close(h);
-	cJSON_Delete(doc);
 }
 
 Test(restart_bits, stopped_bits_is_started)
@@ -116,7 +86,7 @@ Test(restart_bits, stopped_bits_is_started)
 
 	fx_set_str(bits_of(doc), "state", "stopped");
 	cJSON_DeleteItemFromObject(bits_of(doc), "pid");
-	h = fx_open_doc(doc);
+	h = fx_open_doc_take(doc);
 	restart(h, false, &a);
 	cr_assert_eq(a.status, ACT_OK);
 	cr_assert_eq(a.n_steps, 4);
@@ -130,23 +100,14 @@ Test(restart_bits, stopped_bits_is_started)
 	cr_assert_str_eq(a.changes[0].after, "running");
 	action_result_clear(&a);
 	host_close(h);
-	cJSON_Delete(doc);
 }
 
 Test(restart_bits, dry_run_changes_nothing)
 {
-	cJSON *doc = fx_load_example("healthy.json");
-	struct host *h = fx_open_doc(doc);
+	struct host *h = fx_open_doc_take(fx_load_example("healthy.json"));
 	struct action_result a;
-	cJSON *before, *after;
 
-	before = host_sim_snapshot(h);
-	cr_assert_not_null(before);
-	restart(h, true, &a);
-	after = host_sim_snapshot(h);
-	cr_assert_not_null(after);
-	cr_assert(cJSON_Compare(before, after, 1),
-		  "the dry run changed the host");
+	fx_run_dry(&action_restart_bits, h, &a);
 	cr_assert_eq(a.status, ACT_PLANNED);
 	cr_assert(a.dry_run);
 	cr_assert_eq(a.n_steps, 4);
@@ -156,21 +117,16 @@ Test(restart_bits, dry_run_changes_nothing)
 		cr_assert_not_null(strstr(a.steps[i].detail, "would"));
 	}
 	cr_assert_eq(a.n_changes, 0);
-	cJSON_Delete(before);
-	cJSON_Delete(after);
 	action_result_clear(&a);
 	host_close(h);
-	cJSON_Delete(doc);
 }
 
 Test(restart_bits, start_fault_leaves_bits_stopped)
 {
-	cJSON *doc = fx_load_example("healthy.json");
-	struct host *h;
+	struct host *h = fx_open_service_fault("healthy.json", "BITS", "start",
+					       cJSON_CreateNumber(1058));
 	struct action_result a;
 
-	set_fault(bits_of(doc), "start", 1058);
-	h = fx_open_doc(doc);
 	restart(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 4);
@@ -187,17 +143,14 @@ Test(restart_bits, start_fault_leaves_bits_stopped)
 	cr_assert_str_eq(a.changes[0].after, "stopped");
 	action_result_clear(&a);
 	host_close(h);
-	cJSON_Delete(doc);
 }
 
 Test(restart_bits, hung_stop_times_out)
 {
-	cJSON *doc = fx_load_example("healthy.json");
-	struct host *h;
+	struct host *h = fx_open_service_fault("healthy.json", "BITS",
+					       "hang_stop", cJSON_CreateTrue());
 	struct action_result a;
 
-	set_fault(bits_of(doc), "hang_stop", 1);
-	h = fx_open_doc(doc);
 	restart(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 4);
@@ -211,7 +164,6 @@ Test(restart_bits, hung_stop_times_out)
 	cr_assert_neq(bits_state(h), SVC_RUNNING);
 	action_result_clear(&a);
 	host_close(h);
-	cJSON_Delete(doc);
 }
 
 Test(restart_bits, disabled_running_bits_is_not_stopped)
@@ -221,7 +173,7 @@ Test(restart_bits, disabled_running_bits_is_not_stopped)
 	struct action_result a;
 
 	fx_set_str(bits_of(doc), "start_type", "disabled");
-	h = fx_open_doc(doc);
+	h = fx_open_doc_take(doc);
 	restart(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	assert_step(&a, 0, STEP_FAILED);
@@ -232,7 +184,6 @@ Test(restart_bits, disabled_running_bits_is_not_stopped)
 	cr_assert_eq(bits_state(h), SVC_RUNNING);
 	action_result_clear(&a);
 	host_close(h);
-	cJSON_Delete(doc);
 }
 
 Test(restart_bits, missing_bits_fails_first_step)
@@ -243,7 +194,7 @@ Test(restart_bits, missing_bits_fails_first_step)
 
 	cJSON_DeleteItemFromObject(cJSON_GetObjectItem(doc, "services"),
 				   "BITS");
-	h = fx_open_doc(doc);
+	h = fx_open_doc_take(doc);
 	restart(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	assert_step(&a, 0, STEP_FAILED);
@@ -251,5 +202,4 @@ Test(restart_bits, missing_bits_fails_first_step)
 	cr_assert_eq(a.n_changes, 0);
 	action_result_clear(&a);
 	host_close(h);
-	cJSON_Delete(doc);
 }

@@ -18,59 +18,17 @@
 #include "platform/host.h"
 #include "platform/host_sim.h"
 
-/* Short waits: a hung start must time out quickly. */
-static const struct check_settings settings = {
-    .probe_timeout_ms = 1000,
-    .service_wait_ms = 300,
-    .agent_min_version = NULL,
-};
-
-static void
-set_fault(cJSON *svc, const char *key, cJSON *v)
-{
-	cJSON *fault = cJSON_GetObjectItem(svc, "fault");
-
-	if (fault == NULL)
-		fault = cJSON_AddObjectToObject(svc, "fault");
-	fx_set_item(fault, key, v);
-}
-
 static void
 run(struct host *h, bool dry, struct action_result *a)
 {
-	struct action_ctx ctx = {
-	    .host = h, .settings = &settings, .dry_run = dry};
-
-	action_result_init(a, action_start_wuauserv.id, dry);
-	action_start_wuauserv.run(&ctx, a);
+	fx_run_action(&action_start_wuauserv, h, dry, a);
 }
 
 /* Run the wuauserv check; the status, and of one finding when asked. */
 static enum status
 check_wuauserv_on(struct host *h, const char *finding, enum status *fst)
 {
-	struct check_ctx ctx = {.host = h, .settings = &settings};
-	struct check_result r;
-	enum status st;
-	bool seen = false;
-
-	check_run(&check_wuauserv, &ctx, &r);
-	for (size_t i = 0; finding != NULL && i < r.n_findings; i++) {
-		if (strcmp(r.findings[i].id, finding) == 0) {
-			*fst = r.findings[i].status;
-			seen = true;
-		}
-	}
-	cr_assert(finding == NULL || seen, "no finding %s", finding);
-	st = r.status;
-	result_clear(&r);
-	return st;
-}
-
-static void
-assert_unchanged(struct host *h, cJSON *before)
-{
-	fx_assert_same_doc(before, host_sim_snapshot(h));
+	return fx_check_status(&check_wuauserv, h, finding, fst);
 }
 
 Test(start_wuauserv, descriptor_and_catalogue_order)
@@ -130,10 +88,9 @@ Test(start_wuauserv, dry_run_plans_and_changes_nothing)
 {
 	struct host *h =
 	    fx_open_doc_take(fx_load_example("wuauserv-stopped-error.json"));
-	cJSON *before = host_sim_snapshot(h);
 	struct action_result a;
 
-	run(h, true, &a);
+	fx_run_dry(&action_start_wuauserv, h, &a);
 	cr_assert_eq(a.status, ACT_PLANNED);
 	cr_assert_eq(a.n_steps, 2);
 	fx_assert_step(&a, 0, "start wuauserv", STEP_PLANNED, HR_OK);
@@ -142,7 +99,6 @@ Test(start_wuauserv, dry_run_plans_and_changes_nothing)
 	cr_assert_str_eq(a.steps[1].detail,
 			 "would wait up to 300 ms for wuauserv to run");
 	cr_assert_eq(a.n_changes, 0);
-	assert_unchanged(h, before);
 	action_result_clear(&a);
 	host_close(h);
 }
@@ -163,7 +119,7 @@ Test(start_wuauserv, running_service_is_skipped_with_the_reason)
 	fx_assert_step(&a, 1, "wait for wuauserv to run", STEP_SKIPPED, HR_OK);
 	cr_assert_str_eq(a.steps[1].detail, "wuauserv was not started");
 	cr_assert_eq(a.n_changes, 0);
-	assert_unchanged(h, before);
+	fx_assert_same_doc(before, host_sim_snapshot(h));
 	action_result_clear(&a);
 	host_close(h);
 }
@@ -172,21 +128,17 @@ Test(start_wuauserv, disabled_fails_and_leaves_the_start_type)
 {
 	struct host *h =
 	    fx_open_doc_take(fx_load_example("wuauserv-stopped-disabled.json"));
-	cJSON *before = host_sim_snapshot(h);
 	struct action_result a;
 	struct svc_config c = {0};
 
-	run(h, false, &a);
-	cr_assert_eq(a.status, ACT_FAILED);
-	cr_assert_eq(a.n_steps, 1);
-	fx_assert_step(&a, 0, "start wuauserv", STEP_FAILED, 0x80070422u);
+	fx_run_failing_first(&action_start_wuauserv, h, false, "start wuauserv",
+			     0x80070422u, &a);
 	fx_assert_detail_has(&a, 0, "0x80070422, ERROR_SERVICE_DISABLED");
 	fx_assert_detail_has(&a, 0,
 			     "This action does not change the start "
 			     "type");
 	fx_assert_detail_has(&a, 0, "sc config wuauserv start= demand");
 	cr_assert_eq(a.n_changes, 0);
-	assert_unchanged(h, before);
 	cr_assert_eq(h->ops->service_config(h, "wuauserv", &c), HR_OK);
 	cr_assert_eq(c.start_type, SVC_DISABLED);
 	svc_config_clear(&c);
@@ -198,38 +150,27 @@ Test(start_wuauserv, dry_run_of_a_disabled_service_says_it_would_fail)
 {
 	struct host *h =
 	    fx_open_doc_take(fx_load_example("wuauserv-stopped-disabled.json"));
-	cJSON *before = host_sim_snapshot(h);
 	struct action_result a;
 
-	run(h, true, &a);
-	cr_assert_eq(a.status, ACT_FAILED);
-	cr_assert_eq(a.n_steps, 1);
-	fx_assert_step(&a, 0, "start wuauserv", STEP_FAILED, 0x80070422u);
-	assert_unchanged(h, before);
+	fx_run_failing_first(&action_start_wuauserv, h, true, "start wuauserv",
+			     0x80070422u, &a);
 	action_result_clear(&a);
 	host_close(h);
 }
 
 Test(start_wuauserv, start_fault_fails_the_start_step)
 {
-	cJSON *doc = fx_load_example("wuauserv-stopped-error.json");
 	struct action_result a;
-	struct host *h;
-	cJSON *before;
+	struct host *h =
+	    fx_open_service_fault("wuauserv-stopped-error.json", "wuauserv",
+				  "start", cJSON_CreateNumber(5));
 
-	set_fault(fx_service_of(doc, "wuauserv"), "start",
-		  cJSON_CreateNumber(5));
-	h = fx_open_doc_take(doc);
-	before = host_sim_snapshot(h);
-	run(h, false, &a);
-	cr_assert_eq(a.status, ACT_FAILED);
-	cr_assert_eq(a.n_steps, 1);
-	fx_assert_step(&a, 0, "start wuauserv", STEP_FAILED, 0x80070005u);
+	fx_run_failing_first(&action_start_wuauserv, h, false, "start wuauserv",
+			     0x80070005u, &a);
 	cr_assert_str_eq(a.steps[0].detail,
 			 "could not start wuauserv (0x80070005); it is left "
 			 "stopped");
 	cr_assert_eq(a.n_changes, 0);
-	assert_unchanged(h, before);
 	action_result_clear(&a);
 	host_close(h);
 }
@@ -243,7 +184,7 @@ Test(start_wuauserv, a_dependency_that_cannot_start_is_its_code)
 
 	/* Stopped and unable to start: the SCM's 1068. */
 	fx_set_item(rpc, "state", cJSON_CreateString("stopped"));
-	set_fault(rpc, "start", cJSON_CreateNumber(1053));
+	fx_set_sub(rpc, "fault", "start", cJSON_CreateNumber(1053));
 	h = fx_open_doc_take(doc);
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
@@ -259,13 +200,11 @@ Test(start_wuauserv, a_dependency_that_cannot_start_is_its_code)
 
 Test(start_wuauserv, hung_start_fails_the_wait_with_the_timeout)
 {
-	cJSON *doc = fx_load_example("wuauserv-stopped-error.json");
 	struct action_result a;
-	struct host *h;
+	struct host *h =
+	    fx_open_service_fault("wuauserv-stopped-error.json", "wuauserv",
+				  "hang_start", cJSON_CreateTrue());
 
-	set_fault(fx_service_of(doc, "wuauserv"), "hang_start",
-		  cJSON_CreateTrue());
-	h = fx_open_doc_take(doc);
 	run(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 2);
