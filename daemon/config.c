@@ -14,6 +14,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "api/internal.h"
 #include "common/xalloc.h"
 #include "platform/net.h"
 #include "platform/sys.h"
@@ -706,4 +707,24 @@ config_free(struct wsd_config *c)
 	free(c->auth.clients);
 	free(c->auth.allow);
 	memset(c, 0, sizeof(*c));
+}
+
+/* The spec this build serves, embedded by scripts/embed.cmake. */
+extern const char openapi_yaml[];
+extern const size_t openapi_yaml_len;
+
+void
+config_wire_api(const struct wsd_config *c, struct check_settings *s,
+		struct api_ctx *ctx)
+{
+	s->probe_timeout_ms = c->probe_timeout_ms;
+	s->service_wait_ms = c->service_wait_ms;
+	s->agent_min_version = c->agent_min_version;
+	ctx->auth = &c->auth;
+	ctx->settings = s;
+	ctx->locks = action_locks_new();
+	ctx->tracker = check_tracker_new();
+	ctx->body_limit = c->body_bytes;
+	ctx->openapi_yaml = openapi_yaml;
+	ctx->openapi_len = openapi_yaml_len;
 }

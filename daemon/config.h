@@ -64,6 +64,14 @@ bool cidr_match(const struct cidr *c, const uint8_t addr[16]);
 /* Check files exist and are readable (cert, key, CA, sim host). */
 int config_check_files(const struct wsd_config *c, char *err, size_t errlen);
 
+/*
+ * Wire the API to a loaded configuration: the check settings, the auth
+ * table, the body limit, the embedded spec, and fresh action locks and
+ * check tracker (the caller frees those two). The host and the audit
+ * sink are the caller's to set.
+ */
+void config_wire_api(const struct wsd_config *c, struct check_settings *s,
+		     struct api_ctx *ctx);
 void config_free(struct wsd_config *c);
 
 #endif

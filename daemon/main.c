@@ -24,9 +24,6 @@
  */
 #define HEAD_BYTES 16384
 
-extern const char openapi_yaml[];
-extern const size_t openapi_yaml_len;
-
 struct options {
 	const char *config;
 	const char *listen;
@@ -286,17 +283,8 @@ start_and_wait(struct daemon *d, const struct options *o)
 	}
 	if (open_parts(d, o) != 0)
 		return 1;
-	d->settings.probe_timeout_ms = d->cfg.probe_timeout_ms;
-	d->settings.service_wait_ms = d->cfg.service_wait_ms;
-	d->settings.agent_min_version = d->cfg.agent_min_version;
+	config_wire_api(&d->cfg, &d->settings, &d->api);
 	d->api.host = d->host;
-	d->api.auth = &d->cfg.auth;
-	d->api.settings = &d->settings;
-	d->api.locks = action_locks_new();
-	d->api.tracker = check_tracker_new();
-	d->api.body_limit = d->cfg.body_bytes;
-	d->api.openapi_yaml = openapi_yaml;
-	d->api.openapi_len = openapi_yaml_len;
 	if (o->check_config) {
 		printf("%s: configuration OK\n", o->config);
 		return 0;

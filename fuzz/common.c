@@ -17,9 +17,6 @@
 #include "daemon/log.h"
 #include "platform/probe.h"
 
-extern const char openapi_yaml[];
-extern const size_t openapi_yaml_len;
-
 void
 fuzz_fail(const char *fmt, ...)
 {
@@ -96,16 +93,7 @@ fuzz_api_init(struct fuzz_api *f)
 	if (config_load(&f->cfg, FUZZ_DIR "/http/wsusdiagd.json", err,
 			sizeof(err)) != 0)
 		fuzz_fail("%s", err);
-	f->settings.probe_timeout_ms = f->cfg.probe_timeout_ms;
-	f->settings.service_wait_ms = f->cfg.service_wait_ms;
-	f->settings.agent_min_version = f->cfg.agent_min_version;
-	f->ctx.auth = &f->cfg.auth;
-	f->ctx.settings = &f->settings;
-	f->ctx.locks = action_locks_new();
-	f->ctx.tracker = check_tracker_new();
-	f->ctx.body_limit = f->cfg.body_bytes;
-	f->ctx.openapi_yaml = openapi_yaml;
-	f->ctx.openapi_len = openapi_yaml_len;
+	config_wire_api(&f->cfg, &f->settings, &f->ctx);
 	if ((f->ctx.audit = audit_open(NULL)) == NULL)
 		fuzz_fail("cannot open the audit sink");
 }
