@@ -22,7 +22,6 @@
 #include "daemon/reqhead.h"
 #include "daemon/tls.h"
 #include "platform/net.h"
-#include "platform/sys.h"
 #include "platform/thread.h"
 
 #define PUMP_BUF	16384
@@ -307,8 +306,6 @@ out:
 static void
 release(struct listener *l, struct conn *c)
 {
-	bool empty;
-
 	plat_mutex_lock(l->m);
 	for (size_t i = 0; i < l->n_conns; i++) {
 		if (l->conns[i] == c) {
@@ -320,12 +317,9 @@ release(struct listener *l, struct conn *c)
 		ip_put(l, c->peer.addr16);
 		l->live--;
 	}
-	empty = l->n_conns == 0;
-	if (empty)
+	if (l->n_conns == 0)
 		plat_cond_broadcast(l->idle);
 	plat_mutex_unlock(l->m);
-	if (empty)
-		plat_release_memory();
 }
 
 /* The handshake is over: false if c was evicted meanwhile. */

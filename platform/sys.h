@@ -16,11 +16,6 @@
  * stop requests (SIGINT/SIGTERM, Ctrl-C) to plat_stop_wait.
  */
 int plat_process_init(void);
-/*
- * Give freed heap memory back to the OS. Called when the last connection
- * closes, so a burst of connections does not stay in the daemon's RSS.
- */
-void plat_release_memory(void);
 /* Block until a stop is requested; returns a word saying why. */
 const char *plat_stop_wait(void);
 /* Request a stop (the Windows service handler uses this). */

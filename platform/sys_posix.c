@@ -35,13 +35,6 @@ plat_process_init(void)
 	return plat_net_init();
 }
 
-/* glibc keeps freed chunks of every thread's arena until trimmed. */
-void
-plat_release_memory(void)
-{
-	malloc_trim(0);
-}
-
 const char *
 plat_stop_wait(void)
 {

@@ -82,12 +82,6 @@ plat_process_init(void)
 	return plat_net_init();
 }
 
-void
-plat_release_memory(void)
-{
-	HeapCompact(GetProcessHeap(), 0);
-}
-
 const char *
 plat_stop_wait(void)
 {
