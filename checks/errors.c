@@ -332,6 +332,13 @@ const struct error_info error_table[] = {
      "The HTTP request timed out (WinINet: ERROR_INTERNET_TIMEOUT).",
      "Check that the WSUS server and any proxy answer in time; " ADV_PROXY,
      NULL},
+    {W32(12004), "ERROR_WINHTTP_INTERNAL_ERROR",
+     "An internal error occurred in the HTTP stack (WinHTTP; on Linux "
+     "wsusdiagd reports libcurl failures so).",
+     "The request never reached the network: see the message for the "
+     "cause; on Windows, repair or update WinHTTP (winhttp.dll), on "
+     "Linux install libcurl4.",
+     NULL},
     {W32(12005), "ERROR_WINHTTP_INVALID_URL", "The URL is not valid.",
      "Correct the WUServer/WUStatusServer policy URL "
      "(http[s]://server:port) and run gpupdate (action: gpupdate).",

@@ -67,6 +67,7 @@
 /* WinHTTP error numbers (winhttp.h). */
 enum {
 	WINHTTP_TIMEOUT = 12002,
+	WINHTTP_INTERNAL_ERROR = 12004,
 	WINHTTP_INVALID_URL = 12005,
 	WINHTTP_UNRECOGNIZED_SCHEME = 12006,
 	WINHTTP_NAME_NOT_RESOLVED = 12007,
@@ -1011,6 +1012,25 @@ probe_files(struct server *s, struct probe *iu, struct probe *wu,
 		judge_range(s, rng, file->res.body_bytes);
 }
 
+/*
+ * The probe itself failed (WinHTTP's internal error; libcurl not
+ * loaded): nothing is known about the server, which is no finding
+ * against it.
+ */
+static void
+probe_did_not_run(struct server *s, const struct probe *p)
+{
+	struct finding *f;
+	char code[11];
+
+	error_format(p->hr, code);
+	f = add(s, S_RESOLVE, ST_ERROR,
+		"not probed: the probe could not run (%s): %s", code,
+		p->res.detail != NULL ? p->res.detail : "no detail");
+	f->error = p->hr;
+	skip_from(s, S_CONNECT, "the probe could not run");
+}
+
 static void
 probe_server(struct server *s)
 {
@@ -1029,6 +1049,10 @@ probe_server(struct server *s)
 		port = colon != NULL ? (unsigned)atoi(colon + 1) : 80;
 	}
 	run_probe(s, &iu);
+	if (iu.hr == hr_from_win32(WINHTTP_INTERNAL_ERROR)) {
+		probe_did_not_run(s, &iu);
+		goto out;
+	}
 	at = failed_at(s, &iu);
 	judge_resolve(s, &iu, at, name);
 	judge_connect(s, &iu, at, name, port);
@@ -1039,6 +1063,7 @@ probe_server(struct server *s)
 		skip_from(s, S_IUIDENT, "no connection to the server");
 	else
 		probe_files(s, &iu, &wu, &head, &rng);
+out:
 	probe_result_clear(&iu.res);
 	probe_result_clear(&wu.res);
 	probe_result_clear(&head.res);

@@ -8,9 +8,16 @@
  * failures reported as the WinHTTP HRESULTs that BITS and the update agent
  * put in their logs. One easy handle per call, nothing shared between
  * calls, so any number of threads may probe at once.
+ *
+ * libcurl itself is loaded on first use (dlopen), not linked: its tree
+ * (OpenSSL, nghttp2, libssh2, LDAP, Kerberos, ...) is about 3 MiB of
+ * memory that a daemon only ever asked for /health never needs. curl.h
+ * still gives the types, the constants and the prototypes the entry
+ * points are checked against.
  */
 #include "platform/probe.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -63,6 +70,87 @@ enum {
 	X509V_HOSTNAME_MISMATCH = 62,
 	X509V_IP_ADDRESS_MISMATCH = 64,
 };
+
+/* The file to load; CMake names the one the build was configured with. */
+#ifndef WSD_LIBCURL_SONAME
+#define WSD_LIBCURL_SONAME "libcurl.so.4"
+#endif
+
+/*
+ * The libcurl entry points this file calls, typed from curl.h's own
+ * prototypes so the compiler checks every call against them. (What is
+ * lost: typecheck-gcc.h's per-option checks of setopt and getinfo,
+ * macros over the real names.)
+ */
+struct curl_api {
+	__typeof__(curl_global_init) *global_init;
+	__typeof__(curl_version_info) *version_info;
+	__typeof__(curl_easy_init) *easy_init;
+	__typeof__(curl_easy_setopt) *easy_setopt;
+	__typeof__(curl_easy_perform) *easy_perform;
+	__typeof__(curl_easy_getinfo) *easy_getinfo;
+	__typeof__(curl_easy_strerror) *easy_strerror;
+	__typeof__(curl_easy_cleanup) *easy_cleanup;
+};
+
+/*
+ * The library: written once, by load_once (init_rc by init_once), and
+ * read-only after, so probes on any thread share it without a lock. It
+ * is never unloaded: OpenSSL, once initialised, cannot be again.
+ */
+static struct {
+	struct curl_api fn;
+	bool loaded;
+	char error[256]; /* why it is not loaded, in dlerror()'s words */
+	CURLcode init_rc;
+} curl = {.init_rc = CURLE_FAILED_INIT};
+
+static void
+load_failed(void *h)
+{
+	const char *why = dlerror();
+
+	snprintf(curl.error, sizeof(curl.error), "%s",
+		 why != NULL ? why : "unknown error");
+	if (h != NULL)
+		dlclose(h);
+}
+
+#define LOAD(f)                                                                \
+	(ok = ok && (curl.fn.f =                                               \
+			 (__typeof__(curl.fn.f))dlsym(h, "curl_" #f)) != NULL)
+
+static void
+load_once(void)
+{
+	void *h = dlopen(WSD_LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL);
+	bool ok = h != NULL;
+
+	LOAD(global_init);
+	LOAD(version_info);
+	LOAD(easy_init);
+	LOAD(easy_setopt);
+	LOAD(easy_perform);
+	LOAD(easy_getinfo);
+	LOAD(easy_strerror);
+	LOAD(easy_cleanup);
+	if (ok)
+		curl.loaded = true;
+	else
+		load_failed(h);
+}
+
+#undef LOAD
+
+/* Loads libcurl on the first call; false, with curl.error, if it cannot. */
+static bool
+curl_loaded(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, load_once);
+	return curl.loaded;
+}
 
 /* Header name match: "Name:" at the start of line, case-insensitive. */
 static const char *
@@ -187,7 +275,8 @@ tls_verify_error(long verify)
 static bool
 tls_backend_is_openssl(void)
 {
-	const curl_version_info_data *vi = curl_version_info(CURLVERSION_NOW);
+	const curl_version_info_data *vi =
+	    curl.fn.version_info(CURLVERSION_NOW);
 
 	return vi->ssl_version != NULL &&
 	       strncmp(vi->ssl_version, "OpenSSL/", 8) == 0;
@@ -266,7 +355,7 @@ curl_range(const char *range)
 	return range;
 }
 
-#define SET(opt, val) (ok = ok && curl_easy_setopt(c, opt, val) == CURLE_OK)
+#define SET(opt, val) (ok = ok && curl.fn.easy_setopt(c, opt, val) == CURLE_OK)
 
 /*
  * "" disables every proxy, the environment's included (the service has
@@ -330,7 +419,7 @@ info_ms(CURL *c, CURLINFO what)
 {
 	curl_off_t us = 0;
 
-	if (curl_easy_getinfo(c, what, &us) != CURLE_OK || us < 0)
+	if (curl.fn.easy_getinfo(c, what, &us) != CURLE_OK || us < 0)
 		return 0;
 	return (double)us / 1000.0;
 }
@@ -346,7 +435,7 @@ is_https(CURL *c)
 {
 	char *scheme = NULL;
 
-	return curl_easy_getinfo(c, CURLINFO_SCHEME, &scheme) == CURLE_OK &&
+	return curl.fn.easy_getinfo(c, CURLINFO_SCHEME, &scheme) == CURLE_OK &&
 	       scheme != NULL && strcasecmp(scheme, "https") == 0;
 }
 
@@ -377,8 +466,9 @@ tcp_connected(CURL *c, double connect_at)
 
 	if (connect_at > 0)
 		return true;
-	return curl_easy_getinfo(c, CURLINFO_LOCAL_PORT, &port) == CURLE_OK &&
-	       port > 0;
+	if (curl.fn.easy_getinfo(c, CURLINFO_LOCAL_PORT, &port) != CURLE_OK)
+		return false;
+	return port > 0;
 }
 
 /*
@@ -397,7 +487,7 @@ collect_phase(CURL *c, const struct probe_result *out, bool connected)
 		return out->dns_ms > 0 ? PROBE_RESOLVE : 0;
 	if (is_https(c) && out->tls_ms <= 0)
 		return PROBE_CONNECT;
-	(void)curl_easy_getinfo(c, CURLINFO_REQUEST_SIZE, &sent);
+	(void)curl.fn.easy_getinfo(c, CURLINFO_REQUEST_SIZE, &sent);
 	if (sent <= 0)
 		return is_https(c) ? PROBE_TLS : PROBE_CONNECT;
 	return PROBE_SEND;
@@ -413,8 +503,8 @@ tunnel_refusal(CURL *c, CURLcode rc)
 {
 	long code = 0;
 
-	if (rc == CURLE_OK ||
-	    curl_easy_getinfo(c, CURLINFO_HTTP_CONNECTCODE, &code) != CURLE_OK)
+	if (rc == CURLE_OK || curl.fn.easy_getinfo(c, CURLINFO_HTTP_CONNECTCODE,
+						   &code) != CURLE_OK)
 		return 0;
 	return code >= 300 ? code : 0;
 }
@@ -429,9 +519,9 @@ finish(CURL *c, CURLcode rc, const char *errbuf, struct probe_result *out)
 
 	collect_times(c, out, &connect_at);
 	connected = tcp_connected(c, connect_at);
-	(void)curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	(void)curl.fn.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	out->http_status = status;
-	if (curl_easy_getinfo(c, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK &&
+	if (curl.fn.easy_getinfo(c, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK &&
 	    ip != NULL && ip[0] != '\0')
 		out->resolved_ip = xstrdup(ip);
 	refused = tunnel_refusal(c, rc);
@@ -439,7 +529,7 @@ finish(CURL *c, CURLcode rc, const char *errbuf, struct probe_result *out)
 		out->http_status = refused;
 	if (rc != CURLE_OK)
 		out->detail = xstrdup(
-		    errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
+		    errbuf[0] != '\0' ? errbuf : curl.fn.easy_strerror(rc));
 	if (rc == CURLE_OK || refused > 0) {
 		out->reached = PROBE_DONE;
 		return HR_OK;
@@ -448,7 +538,7 @@ finish(CURL *c, CURLcode rc, const char *errbuf, struct probe_result *out)
 	if (out->http_status == 0)
 		header_reset(out);
 	out->reached = collect_phase(c, out, connected);
-	(void)curl_easy_getinfo(c, CURLINFO_SSL_VERIFYRESULT, &verify);
+	(void)curl.fn.easy_getinfo(c, CURLINFO_SSL_VERIFYRESULT, &verify);
 	return hr_from_win32(winhttp_error(rc, verify, connected));
 }
 
@@ -479,7 +569,13 @@ plat_http_probe(const struct probe_request *req, struct probe_result *out)
 		out->detail = xstrdup("invalid probe request");
 		return hr_from_win32(WIN32_INVALID_PARAMETER);
 	}
-	if (plat_probe_global_init() != 0 || (c = curl_easy_init()) == NULL) {
+	if (!curl_loaded()) {
+		out->detail =
+		    xasprintf("libcurl could not be loaded: %s", curl.error);
+		return hr_from_win32(WINHTTP_INTERNAL_ERROR);
+	}
+	if (plat_probe_global_init() != 0 ||
+	    (c = curl.fn.easy_init()) == NULL) {
 		out->detail = xstrdup("libcurl could not be initialised");
 		hr = hr_from_win32(WINHTTP_INTERNAL_ERROR);
 		goto out;
@@ -490,20 +586,19 @@ plat_http_probe(const struct probe_request *req, struct probe_result *out)
 		hr = hr_from_win32(WINHTTP_INTERNAL_ERROR);
 		goto out;
 	}
-	rc = curl_easy_perform(c);
+	rc = curl.fn.easy_perform(c);
 	hr = finish(c, rc, errbuf, out);
 out:
-	curl_easy_cleanup(c);
+	curl.fn.easy_cleanup(c);
 	free(proxy_url);
 	return hr;
 }
 
-static CURLcode global_rc = CURLE_FAILED_INIT; /* set once, by init_once */
-
 static void
 init_once(void)
 {
-	global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (curl_loaded())
+		curl.init_rc = curl.fn.global_init(CURL_GLOBAL_DEFAULT);
 }
 
 /*
@@ -516,5 +611,22 @@ plat_probe_global_init(void)
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 	pthread_once(&once, init_once);
-	return global_rc == CURLE_OK ? 0 : -1;
+	return curl.init_rc == CURLE_OK ? 0 : -1;
+}
+
+/*
+ * /version loads the library to name it but leaves its initialisation
+ * (OpenSSL's, the costly part) to the first probe. The spec wants a
+ * string; when there is no version, the string says why.
+ */
+void
+plat_probe_describe(struct cJSON *libs)
+{
+	/* Null as winhttp's is: a probe carries the reason (curl.error). */
+	if (curl_loaded())
+		cJSON_AddStringToObject(
+		    libs, "curl",
+		    curl.fn.version_info(CURLVERSION_NOW)->version);
+	else
+		cJSON_AddNullToObject(libs, "curl");
 }
