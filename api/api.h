@@ -98,6 +98,11 @@ struct route {
 	const char *method;
 	const char *pattern; /* "/checks/{id}": one {param} segment at most */
 	enum role role;
+	/*
+	 * The handler may wait (on the host, the network, a lock): the
+	 * transport runs it off its own thread so that nobody else waits.
+	 */
+	bool blocks;
 	void (*handler)(const struct api_ctx *ctx,
 			const struct api_request *req, const char *param,
 			struct api_response *res);
@@ -120,5 +125,11 @@ enum route_match {
 enum route_match route_match(const char *method, const char *path,
 			     const struct route **out, char *param,
 			     size_t param_len, char *allow, size_t allow_len);
+
+/*
+ * Would this request wait (the route blocks)? Unknown routes answer at
+ * once (404, 405).
+ */
+bool api_may_block(const char *method, const char *path);
 
 #endif

@@ -10,15 +10,16 @@
 #include "api/internal.h"
 
 const struct route route_table[] = {
-    {"GET", "/health", ROLE_NONE, h_health},
-    {"GET", "/openapi.yaml", ROLE_NONE, h_openapi},
-    {"GET", "/version", ROLE_READ, h_version},
-    {"GET", "/checks", ROLE_READ, h_checks},
-    {"GET", "/checks/{id}", ROLE_READ, h_check},
-    {"GET", "/report", ROLE_READ, h_report},
-    {"GET", "/actions", ROLE_READ, h_actions},
-    {"POST", "/actions/{id}", ROLE_ADMIN, h_action},
-    {"GET", "/errors/{code}", ROLE_READ, h_error},
+    {"GET", "/health", ROLE_NONE, false, h_health},
+    {"GET", "/openapi.yaml", ROLE_NONE, false, h_openapi},
+    /* the network library's version: it is loaded on first use */
+    {"GET", "/version", ROLE_READ, true, h_version},
+    {"GET", "/checks", ROLE_READ, false, h_checks},
+    {"GET", "/checks/{id}", ROLE_READ, true, h_check},
+    {"GET", "/report", ROLE_READ, true, h_report},
+    {"GET", "/actions", ROLE_READ, false, h_actions},
+    {"POST", "/actions/{id}", ROLE_ADMIN, true, h_action},
+    {"GET", "/errors/{code}", ROLE_READ, false, h_error},
 };
 const size_t route_count = sizeof(route_table) / sizeof(route_table[0]);
 
@@ -124,4 +125,15 @@ api_response_clear(struct api_response *res)
 {
 	free(res->body);
 	res->body = NULL;
+}
+
+bool
+api_may_block(const char *method, const char *path)
+{
+	const struct route *r = NULL;
+	char param[128], allow[64];
+
+	return route_match(method, path, &r, param, sizeof(param), allow,
+			   sizeof(allow)) == ROUTE_FOUND &&
+	       r->blocks;
 }

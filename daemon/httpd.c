@@ -4,6 +4,11 @@
  * connection with the real peer address (MHD_add_connection), and the
  * verified client-certificate CN, registered here by fd, becomes the
  * connection's socket context when MHD announces the connection.
+ *
+ * MHD runs one thread of its own for every connection's HTTP. A request
+ * whose handler may wait (api_may_block: checks, actions, /report) is
+ * suspended and answered by a worker thread of its own, then resumed,
+ * so that a service stop of thirty seconds delays nobody else.
  */
 #include "daemon/httpd.h"
 
@@ -33,6 +38,8 @@ struct httpd {
 	size_t body_limit;
 	size_t head_limit;
 	struct plat_mutex *m;
+	struct plat_cond *done; /* a worker ended */
+	unsigned workers;	/* running; under m */
 	struct pending *pending;
 	size_t n_pending, cap_pending;
 };
@@ -51,6 +58,12 @@ struct req_ctx {
 	bool too_large;
 	bool answered;
 	uint64_t t0;
+	/* A request handed to a worker: */
+	struct httpd *h;
+	struct MHD_Connection *conn;
+	struct api_request req;
+	struct api_response res;
+	bool ready; /* res is the worker's answer, to be sent */
 };
 
 /* Take the pending identity registered for fd, if any. */
@@ -144,34 +157,102 @@ send_response(struct MHD_Connection *conn, struct api_response *res, bool close)
 	return ok;
 }
 
+/* The request as the API sees it; valid until the request completes. */
+static void
+make_request(struct MHD_Connection *conn, const char *url, const char *method,
+	     struct req_ctx *rc)
+{
+	const struct conn_info *ci = conn_info(conn);
+	struct api_request *req = &rc->req;
+
+	req->method = method;
+	req->path = url;
+	req->authorization = MHD_lookup_connection_value(
+	    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	req->content_type = MHD_lookup_connection_value(
+	    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	req->body = rc->body;
+	req->body_len = rc->len;
+	req->body_too_large = rc->too_large;
+	req->peer = ci ? ci->peer : "";
+	req->cert_cn = ci && ci->cn[0] ? ci->cn : NULL;
+}
+
+/* Send rc->res (and log the request). */
+static enum MHD_Result
+send_answer(struct MHD_Connection *conn, struct req_ctx *rc)
+{
+	struct api_response *res = &rc->res;
+	enum MHD_Result ok;
+
+	rc->answered = true;
+	ok = send_response(conn, res, rc->too_large);
+	log_info("%s %s %s %d %llums %s", rc->req.peer, rc->req.method,
+		 rc->req.path, res->status,
+		 (unsigned long long)(plat_now_ms() - rc->t0),
+		 res->identity[0] ? res->identity : "-");
+	api_response_clear(res);
+	return ok;
+}
+
+/* Answer a suspended request and let MHD send the answer. */
+static void
+serve_suspended(struct req_ctx *rc)
+{
+	api_handle(rc->h->api, &rc->req, &rc->res);
+	rc->ready = true;
+	/* MHD may complete the request and free rc from here on. */
+	MHD_resume_connection(rc->conn);
+}
+
+static void
+worker_main(void *arg)
+{
+	struct req_ctx *rc = arg;
+	struct httpd *h = rc->h;
+
+	serve_suspended(rc);
+	plat_mutex_lock(h->m);
+	h->workers--;
+	plat_cond_broadcast(h->done);
+	plat_mutex_unlock(h->m);
+}
+
+/*
+ * Off MHD's thread: suspended until the worker has the answer, then
+ * on_request sends it. Without a thread to spare, the answer is made
+ * here, the same way, and everyone else waits for it.
+ */
+static void
+hand_to_worker(struct httpd *h, struct MHD_Connection *conn, struct req_ctx *rc)
+{
+	rc->h = h;
+	rc->conn = conn;
+	MHD_suspend_connection(conn);
+	plat_mutex_lock(h->m);
+	h->workers++;
+	plat_mutex_unlock(h->m);
+	if (plat_thread_detached(worker_main, rc) == 0)
+		return;
+	plat_mutex_lock(h->m);
+	h->workers--;
+	plat_mutex_unlock(h->m);
+	log_warnx("%s %s %s: no worker thread; answered on the HTTP thread",
+		  rc->req.peer, rc->req.method, rc->req.path);
+	serve_suspended(rc);
+}
+
 static enum MHD_Result
 answer(struct httpd *h, struct MHD_Connection *conn, const char *url,
        const char *method, struct req_ctx *rc)
 {
-	const struct conn_info *ci = conn_info(conn);
-	struct api_request req = {0};
-	struct api_response res;
-	enum MHD_Result ok;
-
-	req.method = method;
-	req.path = url;
-	req.authorization = MHD_lookup_connection_value(
-	    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-	req.content_type = MHD_lookup_connection_value(
-	    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-	req.body = rc->body;
-	req.body_len = rc->len;
-	req.body_too_large = rc->too_large;
-	req.peer = ci ? ci->peer : "";
-	req.cert_cn = ci && ci->cn[0] ? ci->cn : NULL;
-	api_handle(h->api, &req, &res);
-	rc->answered = true;
-	ok = send_response(conn, &res, rc->too_large);
-	log_info("%s %s %s %d %llums %s", req.peer, method, url, res.status,
-		 (unsigned long long)(plat_now_ms() - rc->t0),
-		 res.identity[0] ? res.identity : "-");
-	api_response_clear(&res);
-	return ok;
+	make_request(conn, url, method, rc);
+	if (!rc->too_large && api_may_block(method, url)) {
+		hand_to_worker(h, conn, rc);
+		return MHD_YES;
+	}
+	api_handle(h->api, &rc->req, &rc->res);
+	return send_answer(conn, rc);
 }
 
 /* A declared length over the limit is refused before the body is read. */
@@ -221,7 +302,11 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		rc->too_large = true;
 		return answer(h, conn, url, method, rc);
 	}
-	if (rc->answered) {
+	if (rc->ready) {
+		rc->ready = false;
+		return send_answer(conn, rc);
+	}
+	if (rc->answered || rc->conn != NULL) {
 		*upload_size = 0; /* the connection closes after the answer */
 		return MHD_YES;
 	}
@@ -245,14 +330,14 @@ httpd_start(const struct api_ctx *api, const struct httpd_limits *lim,
 	    char *err, size_t errlen)
 {
 	struct httpd *h = xcalloc(1, sizeof(*h));
-	unsigned flags = MHD_USE_THREAD_PER_CONNECTION |
-			 MHD_USE_INTERNAL_POLLING_THREAD |
-			 MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC | MHD_USE_POLL;
+	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD |
+			 MHD_USE_NO_LISTEN_SOCKET | MHD_ALLOW_SUSPEND_RESUME;
 
 	h->api = api;
 	h->body_limit = lim->body_bytes;
 	h->head_limit = lim->head_bytes;
 	h->m = plat_mutex_new();
+	h->done = plat_cond_new();
 	/*
 	 * The listener enforces the connection limit. MHD's, twice as
 	 * large, is only a backstop: a connection the listener has let go
@@ -266,10 +351,10 @@ httpd_start(const struct api_ctx *api, const struct httpd_limits *lim,
 	    (unsigned)lim->idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
 	    (unsigned)lim->connections * 2, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 	    lim->head_bytes * 2, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-	    MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 * 1024), MHD_OPTION_END);
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
 	if (h->mhd == NULL) {
 		snprintf(err, errlen, "libmicrohttpd did not start");
+		plat_cond_free(h->done);
 		plat_mutex_free(h->m);
 		free(h);
 		return NULL;
@@ -312,7 +397,16 @@ httpd_stop(struct httpd *h)
 {
 	if (h == NULL)
 		return;
+	/*
+	 * The listener has drained, so every connection has closed; a
+	 * worker may still be returning from its resume.
+	 */
+	plat_mutex_lock(h->m);
+	while (h->workers > 0)
+		plat_cond_wait_until(h->done, h->m, plat_now_ms() + 1000);
+	plat_mutex_unlock(h->m);
 	MHD_stop_daemon(h->mhd);
+	plat_cond_free(h->done);
 	plat_mutex_free(h->m);
 	free(h->pending);
 	free(h);

@@ -1,6 +1,7 @@
 /*
- * httpd.h: the HTTP layer (libmicrohttpd, thread per connection, no
- * listen socket of its own) between the listener and api_handle().
+ * httpd.h: the HTTP layer (libmicrohttpd on one thread of its own, no
+ * listen socket of its own, a worker thread for each request that may
+ * wait) between the listener and api_handle().
  */
 #ifndef WSUSDIAG_HTTPD_H
 #define WSUSDIAG_HTTPD_H

@@ -4,9 +4,12 @@
  * deadline, and then pumps bytes between the TLS session and one end of
  * a socket pair whose other end belongs to libmicrohttpd.
  *
- * One thread per connection: a handshake or a slow client only ever
- * stalls its own thread, never the accept loop or another client. A
- * full connection table makes room by evicting the oldest connection
+ * A few event loops (one per processor, at most LOOPS_MAX) share the
+ * listening socket; each drives the connections it accepted without
+ * ever blocking: sniffing, handshake, pump, last answer, graceful
+ * close. A slow client costs a table slot and a little memory, never a
+ * thread, so memory does not grow with the clients served (bench/).
+ * A full connection table makes room by evicting the oldest connection
  * still in its handshake (see admit), so idle connections from many
  * addresses cannot lock out a client that completes its handshake.
  */
@@ -22,6 +25,7 @@
 #include "daemon/reqhead.h"
 #include "daemon/tls.h"
 #include "platform/net.h"
+#include "platform/sys.h"
 #include "platform/thread.h"
 
 #define PUMP_BUF	16384
@@ -29,6 +33,8 @@
 #define LINGER_MS	2000  /* reading a refused request's remainder */
 #define LINGER_BYTES	65536 /* ... and at most this much of it */
 #define LOG_INTERVAL_MS 1000
+#define LOOPS_MAX	4
+#define ACCEPT_BATCH	32 /* accepted per wake-up, so that others get a turn */
 
 _Static_assert(SNIFF_LEN <= TLS_UNREAD_MAX, "the session must take back "
 					    "what the sniffing read");
@@ -36,7 +42,17 @@ _Static_assert(SNIFF_LEN <= TLS_UNREAD_MAX, "the session must take back "
 enum conn_state {
 	CONN_HANDSHAKE, /* has proved nothing yet: may be evicted */
 	CONN_SESSION,	/* TLS established: evicted only when waiting */
-	CONN_EVICTED,	/* shut down for a newcomer; its thread is ending */
+	CONN_EVICTED,	/* shut down for a newcomer; its loop is closing it */
+};
+
+/* Where a connection is in its life; its loop's alone. */
+enum phase {
+	PH_SNIFF,     /* reading the first bytes: TLS or plain HTTP? */
+	PH_HANDSHAKE, /* TLS handshake */
+	PH_PUMP,      /* session: client <-> MHD */
+	PH_FLUSH,     /* the listener's own last answer going out */
+	PH_LINGER,    /* done writing, reading what the client still sends */
+	PH_CLOSED,    /* gone; freed at the end of the loop's round */
 };
 
 /* Per-connection events an attacker can repeat: logged at a bounded rate. */
@@ -44,7 +60,6 @@ enum event {
 	EV_NOT_ALLOWED,
 	EV_PER_IP,
 	EV_FULL,
-	EV_NO_THREAD,
 	EV_EVICTED,
 	EV_EVICTED_IDLE,
 	EV_TLS_REFUSED,
@@ -61,7 +76,6 @@ static const struct {
     [EV_PER_IP] = {true, "refused: per-address connection limit reached"},
     [EV_FULL] = {true, "refused: connection limit reached and every "
 		       "connection is busy or new"},
-    [EV_NO_THREAD] = {true, "refused: no thread available"},
     [EV_EVICTED] = {false, "evicted: still in the TLS handshake when the "
 			   "connection table was full"},
     [EV_EVICTED_IDLE] = {false, "evicted: a session waiting for a request "
@@ -84,20 +98,47 @@ struct per_ip {
 
 struct conn;
 
+/* An event loop: the connections it accepted, and its poll set. */
+struct loop {
+	struct listener *l;
+	struct conn **conns;
+	size_t n_conns, cap_conns;
+	struct plat_pollfd *pf;
+	size_t cap_pf;
+	bool stopping; /* seen the stop: accepts no more */
+};
+
 struct listener {
 	struct listener_config cfg;
 	plat_sock fd;
-	plat_sock wake[2]; /* written to stop the accept loop */
+	plat_sock wake[2]; /* written once, never read: stop */
+	struct loop loops[LOOPS_MAX];
+	unsigned n_loops;
 	struct plat_mutex *m;
-	struct plat_cond *idle; /* signalled when the table empties */
-	bool accepting;
-	uint64_t seq;	     /* accept order, for eviction */
-	uint32_t live;	     /* connections in the table, less the evicted */
-	struct conn **conns; /* every connection until its thread ends */
+	struct plat_cond *idle; /* signalled when a loop ends */
+	bool stopping;		/* under m */
+	unsigned running;	/* loops not ended; under m */
+	uint64_t seq;		/* accept order, for eviction */
+	uint32_t live;		/* connections in the table, less the evicted */
+	struct conn **conns;	/* every connection until it is closed */
 	size_t n_conns, cap_conns;
 	struct per_ip *ips;
 	size_t n_ips, cap_ips;
 	struct ratelog logs[EV_N]; /* under m */
+};
+
+/* Buffers of an established connection (or one the listener answers). */
+struct pump {
+	plat_sock sp;	   /* our end of the pair; invalid if none */
+	char in[PUMP_BUF]; /* client -> MHD */
+	size_t in_len, in_off;
+	char out[PUMP_BUF]; /* MHD (or the listener) -> client */
+	size_t out_len, out_off;
+	bool net_eof;	     /* nothing more from the client */
+	bool sp_shut;	     /* MHD was told so */
+	bool sp_eof;	     /* MHD closed its end: answers complete */
+	bool waiting;	     /* as last told to the listener */
+	struct reqhead head; /* where the request heads are */
 };
 
 struct conn {
@@ -106,9 +147,17 @@ struct conn {
 	struct plat_addr peer;
 	struct tls_conn *tls;
 	uint64_t seq;
-	enum conn_state state; /* under l->m */
-	bool waiting; /* for a request, nothing in flight; under l->m */
+	enum conn_state state;	/* under l->m */
+	bool waiting;		/* for a request, nothing in flight; l->m */
 	uint64_t waiting_since; /* plat_now_ms; under l->m */
+	/* The owning loop's alone: */
+	enum phase phase;
+	uint64_t deadline; /* of the phase, or of a stalled write; 0 none */
+	int want;	   /* TLS_WANT_* the last step returned, or 0 */
+	unsigned char first[SNIFF_LEN];
+	size_t first_len;
+	size_t lingered;
+	struct pump *p;
 };
 
 static bool
@@ -275,6 +324,10 @@ admit(struct listener *l, struct conn *c, enum event *why, char *who,
 	bool ok = false;
 
 	plat_mutex_lock(l->m);
+	if (l->stopping) {
+		*why = EV_N; /* not worth a line */
+		goto out;
+	}
 	p = ip_find(l, c->peer.addr16);
 	if (p != NULL && p->n >= l->cfg.per_ip) {
 		*why = EV_PER_IP;
@@ -303,9 +356,15 @@ out:
 	return ok;
 }
 
+/*
+ * Out of the table. The last one out gives the heap's free memory
+ * back: a burst of clients leaves no high-water mark behind.
+ */
 static void
 release(struct listener *l, struct conn *c)
 {
+	bool empty;
+
 	plat_mutex_lock(l->m);
 	for (size_t i = 0; i < l->n_conns; i++) {
 		if (l->conns[i] == c) {
@@ -317,9 +376,10 @@ release(struct listener *l, struct conn *c)
 		ip_put(l, c->peer.addr16);
 		l->live--;
 	}
-	if (l->n_conns == 0)
-		plat_cond_broadcast(l->idle);
+	empty = l->n_conns == 0;
 	plat_mutex_unlock(l->m);
+	if (empty)
+		plat_trim_memory();
 }
 
 /* The handshake is over: false if c was evicted meanwhile. */
@@ -349,72 +409,83 @@ evicted(struct conn *c)
 
 /* ---- transports: TLS or (loopback only) plain ------------------------- */
 
+static int
+sock_want(long n, int want)
+{
+	return n == PLAT_WOULD_BLOCK ? want : -1;
+}
+
+/* >0 bytes, 0 end of input, TLS_WANT_READ/WRITE, or -1. */
 static long
 net_read(struct conn *c, void *buf, size_t len)
 {
 	long n;
 
-	if (c->tls != NULL) {
-		n = tls_conn_read(c->tls, buf, len);
-		return n == TLS_WANT ? PLAT_WOULD_BLOCK : n;
-	}
-	return plat_recv(c->fd, buf, len);
-}
-
-/* Wait until s is ready for ev or the deadline passes; 0 when ready. */
-static int
-wait_sock(plat_sock s, int ev, uint64_t deadline)
-{
-	struct plat_pollfd pf = {s, ev, 0};
-	uint64_t now = plat_now_ms();
-
-	if (now >= deadline)
-		return -1;
-	return plat_poll(&pf, 1, (int)(deadline - now)) > 0 ? 0 : -1;
-}
-
-static int
-net_write_all(struct conn *c, const char *p, size_t len, uint64_t deadline)
-{
 	if (c->tls != NULL)
-		return tls_conn_write_all(c->tls, p, len, deadline);
-	while (len > 0) {
-		long n = plat_send(c->fd, p, len);
-
-		if (n > 0) {
-			p += n;
-			len -= (size_t)n;
-		} else if (n != PLAT_WOULD_BLOCK ||
-			   wait_sock(c->fd, PLAT_POLLOUT, deadline) != 0) {
-			return -1;
-		}
-	}
-	return 0;
+		return tls_conn_read(c->tls, buf, len);
+	n = plat_recv(c->fd, buf, len);
+	return n >= 0 ? n : sock_want(n, TLS_WANT_READ);
 }
 
-static size_t
+/* >0 bytes taken, TLS_WANT_READ/WRITE, or -1. */
+static long
+net_write(struct conn *c, const void *buf, size_t len)
+{
+	long n;
+
+	if (c->tls != NULL)
+		return tls_conn_write(c->tls, buf, len);
+	n = plat_send(c->fd, buf, len);
+	return n > 0 ? n : sock_want(n, TLS_WANT_WRITE);
+}
+
+/* Bytes of the client's that poll cannot see (inside the TLS session). */
+static bool
 net_pending(struct conn *c)
 {
-	return c->tls != NULL ? tls_conn_pending(c->tls) : 0;
+	return c->tls != NULL && tls_conn_pending(c->tls) > 0;
 }
 
 /*
- * An answer of the listener's own, in the API's problem+json, as one
- * write. The connection closes after it; title and detail need no JSON
- * escaping.
+ * Send what out holds, as far as the socket takes it: 0 (all sent, or
+ * c->want says what to wait for), -1 when the client is gone.
  */
 static int
-send_problem(struct conn *c, int status, const char *title, const char *detail,
-	     uint64_t deadline)
+flush_out(struct conn *c)
 {
-	char body[384], msg[768];
+	struct pump *p = c->p;
+
+	while (p->out_off < p->out_len) {
+		long n =
+		    net_write(c, p->out + p->out_off, p->out_len - p->out_off);
+
+		if (n < 0) {
+			c->want = (int)n;
+			return n == -1 ? -1 : 0;
+		}
+		p->out_off += (size_t)n;
+	}
+	p->out_len = p->out_off = 0;
+	c->want = 0;
+	return 0;
+}
+
+/*
+ * An answer of the listener's own, in the API's problem+json, into out
+ * (empty at this point). The connection closes after it; title and
+ * detail need no JSON escaping.
+ */
+static void
+put_problem(struct pump *p, int status, const char *title, const char *detail)
+{
+	char body[384];
 	int bn, n;
 
 	bn = snprintf(body, sizeof(body),
 		      "{\"type\":\"about:blank\",\"title\":\"%s\","
 		      "\"status\":%d,\"detail\":\"%s\"}",
 		      title, status, detail);
-	n = snprintf(msg, sizeof(msg),
+	n = snprintf(p->out, sizeof(p->out),
 		     "HTTP/1.1 %d %s\r\n"
 		     "Content-Type: application/problem+json\r\n"
 		     "Content-Length: %d\r\n"
@@ -422,172 +493,275 @@ send_problem(struct conn *c, int status, const char *title, const char *detail,
 		     "X-Content-Type-Options: nosniff\r\n"
 		     "Connection: close\r\n\r\n%s",
 		     status, title, bn, body);
-	if (bn < 0 || (size_t)bn >= sizeof(body) || n < 0 ||
-	    (size_t)n >= sizeof(msg))
-		return -1;
-	return net_write_all(c, msg, (size_t)n, deadline);
+	p->out_len = n > 0 && (size_t)n < sizeof(p->out) ? (size_t)n : 0;
+	p->out_off = 0;
+}
+
+/* ---- ending a connection ----------------------------------------------- */
+
+static void
+pump_free(struct pump *p)
+{
+	if (p == NULL)
+		return;
+	plat_close_sock(p->sp);
+	free(p);
+}
+
+static struct pump *
+pump_new(void)
+{
+	struct pump *p = xcalloc(1, sizeof(*p));
+
+	p->sp = PLAT_SOCK_INVALID;
+	return p;
+}
+
+/* At once: the client is gone, or has had all the time it gets. */
+static void
+conn_close(struct conn *c)
+{
+	tls_conn_free(c->tls, 0);
+	c->tls = NULL;
+	pump_free(c->p);
+	c->p = NULL;
+	release(c->l, c);
+	plat_close_sock(c->fd);
+	c->phase = PH_CLOSED;
+}
+
+/*
+ * Close gracefully: say we are done (close_notify, then the end of our
+ * output), then read what the client still sends, up to a bound, before
+ * closing. A close with unread input resets the connection, and the
+ * reset can destroy the last answer (a 400, 413 or 431) before a client
+ * that is still sending has read it.
+ */
+static void
+conn_finish(struct conn *c, uint64_t by)
+{
+	uint64_t soon = plat_now_ms() + LINGER_MS;
+
+	tls_conn_free(c->tls, 1);
+	c->tls = NULL;
+	pump_free(c->p);
+	c->p = NULL;
+	plat_shutdown(c->fd, true);
+	c->phase = PH_LINGER;
+	c->deadline = by != 0 && by < soon ? by : soon;
+	c->lingered = 0;
+	c->want = TLS_WANT_READ;
+}
+
+static void
+do_linger(struct conn *c)
+{
+	char buf[4096];
+
+	while (c->lingered < LINGER_BYTES) {
+		long n = plat_recv(c->fd, buf, sizeof(buf));
+
+		if (n == PLAT_WOULD_BLOCK)
+			return;
+		if (n <= 0)
+			break;
+		c->lingered += (size_t)n;
+	}
+	conn_close(c);
+}
+
+/* The listener's answer is out (or the client is gone). */
+static void
+do_flush(struct conn *c)
+{
+	if (flush_out(c) != 0)
+		conn_close(c);
+	else if (c->p->out_len == 0)
+		conn_finish(c, c->deadline);
 }
 
 /* ---- the pump ---------------------------------------------------------- */
-
-struct pump {
-	struct conn *c;
-	plat_sock sp; /* our end of the pair */
-	char in[PUMP_BUF];
-	size_t in_len, in_off; /* bytes read from the client, not yet in MHD */
-	bool net_eof;
-	bool net_failed;     /* a write to the client failed */
-	bool waiting;	     /* as last told to the listener */
-	struct reqhead head; /* where the request heads are */
-};
 
 /*
  * Tell the listener whether this session waits for a request with
  * nothing in flight (it may then be evicted, see longest_waiting). The
  * time is when the wait began: a slowly dripped head does not renew it.
- * Called before each poll; takes the lock only on a change.
+ * Takes the lock only on a change.
  */
 static void
-note_waiting(struct pump *p)
+note_waiting(struct conn *c)
 {
+	struct pump *p = c->p;
 	bool w = p->in_len == 0 && !p->net_eof && reqhead_waiting(&p->head);
-	struct listener *l = p->c->l;
+	struct listener *l = c->l;
 
 	if (w == p->waiting)
 		return;
 	p->waiting = w;
 	plat_mutex_lock(l->m);
-	p->c->waiting = w;
-	p->c->waiting_since = plat_now_ms();
+	c->waiting = w;
+	c->waiting_since = plat_now_ms();
 	plat_mutex_unlock(l->m);
 }
 
-/* Client -> MHD. MHD's end closing ends the pump, through pump_out. */
+/*
+ * Client -> MHD, what in holds. When the client is done, MHD's end of
+ * input lets it finish what it is answering and close.
+ */
 static void
-pump_in(struct pump *p)
+to_mhd(struct pump *p)
 {
 	long n;
 
-	if (p->in_len == 0) {
-		n = net_read(p->c, p->in, sizeof(p->in));
+	while (p->in_len > 0) {
+		n = plat_send(p->sp, p->in + p->in_off, p->in_len - p->in_off);
 		if (n == PLAT_WOULD_BLOCK)
 			return;
-		/*
-		 * The client is done sending, or its head went over a limit
-		 * and MHD gets not one byte more of it: either way, MHD's end
-		 * of input lets it finish what it is answering and close,
-		 * and then the listener answers the head itself (pump).
-		 */
-		if (n <= 0 || reqhead_in(&p->head, p->in, (size_t)n)) {
+		if (n < 0) {
+			/*
+			 * MHD stopped reading: it is answering and closing
+			 * (a 413, or its own 431 to a pipelined head that
+			 * reqhead did not count). Drop the client's input;
+			 * the answer still goes out.
+			 */
+			p->in_len = p->in_off = 0;
 			p->net_eof = true;
-			plat_shutdown(p->sp, true);
-			return;
+			break;
 		}
-		p->in_len = (size_t)n;
-		p->in_off = 0;
+		p->in_off += (size_t)n;
+		if (p->in_off == p->in_len)
+			p->in_len = p->in_off = 0;
 	}
-	n = plat_send(p->sp, p->in + p->in_off, p->in_len - p->in_off);
-	if (n == PLAT_WOULD_BLOCK)
-		return;
-	if (n < 0) {
-		/*
-		 * MHD stopped reading: it is answering and closing (a 413,
-		 * or its own 431 to a pipelined head that reqhead did not
-		 * count). Drop the client's input; the answer still goes out.
-		 */
-		p->in_len = p->in_off = 0;
-		p->net_eof = true;
-		return;
+	if (p->net_eof && !p->sp_shut) {
+		plat_shutdown(p->sp, true);
+		p->sp_shut = true;
 	}
-	p->in_off += (size_t)n;
-	if (p->in_off == p->in_len)
-		p->in_len = p->in_off = 0;
 }
 
-/* MHD -> client. Returns -1 when the connection is over. */
-static int
-pump_out(struct pump *p)
-{
-	char buf[PUMP_BUF];
-	long n = plat_recv(p->sp, buf, sizeof(buf));
-	uint64_t deadline;
-
-	if (n == 0)
-		return -1; /* MHD closed: the response is complete */
-	if (n < 0)
-		return n == PLAT_WOULD_BLOCK ? 0 : -1;
-	reqhead_out(&p->head, buf, (size_t)n);
-	deadline = plat_now_ms() + p->c->l->cfg.idle_timeout_s * 1000ull;
-	if (net_write_all(p->c, buf, (size_t)n, deadline) == 0)
-		return 0;
-	p->net_failed = true;
-	return -1;
-}
-
-/* After MHD has closed: what reqhead refused, problem+json, not MHD's. */
+/*
+ * Read from the client into in. A head over a limit ends the input
+ * too: MHD gets not one byte more of it, and the listener answers the
+ * head itself once MHD has closed (end_pump).
+ */
 static void
-refuse_head(struct conn *c, const struct reqhead *h)
+from_client(struct conn *c)
 {
-	uint64_t deadline = plat_now_ms() + c->l->cfg.idle_timeout_s * 1000ull;
+	struct pump *p = c->p;
+	long n = net_read(c, p->in, sizeof(p->in));
+
+	if (n == TLS_WANT_READ || n == TLS_WANT_WRITE)
+		return;
+	if (n <= 0 || reqhead_in(&p->head, p->in, (size_t)n))
+		p->net_eof = true;
+	else
+		p->in_len = (size_t)n;
+	to_mhd(p);
+}
+
+/* MHD -> out -> client. -1 when the client is gone. */
+static int
+from_mhd(struct conn *c)
+{
+	struct pump *p = c->p;
+	long n = plat_recv(p->sp, p->out, sizeof(p->out));
+
+	if (n == PLAT_WOULD_BLOCK)
+		return 0;
+	if (n <= 0) {
+		p->sp_eof = true; /* MHD closed: the answers are complete */
+		return 0;
+	}
+	reqhead_out(&p->head, p->out, (size_t)n);
+	p->out_len = (size_t)n;
+	p->out_off = 0;
+	c->deadline = plat_now_ms() + c->l->cfg.idle_timeout_s * 1000ull;
+	return flush_out(c);
+}
+
+/* MHD has closed and everything it said is out. */
+static void
+end_pump(struct conn *c)
+{
+	struct pump *p = c->p;
 	char detail[96];
 
-	if (h->state == RH_BYTES)
+	if (!reqhead_over(&p->head)) {
+		conn_finish(c, 0);
+		return;
+	}
+	if (p->head.state == RH_BYTES)
 		snprintf(detail, sizeof(detail),
-			 "the request head exceeds %zu bytes", h->max_bytes);
+			 "the request head exceeds %zu bytes",
+			 p->head.max_bytes);
 	else
 		snprintf(detail, sizeof(detail),
 			 "the request head has more than %d header fields",
 			 REQHEAD_MAX_FIELDS);
 	log_event(c->l, EV_HEAD_TOO_LARGE, c->peer.text, detail);
-	send_problem(c, 431, "Request Header Fields Too Large", detail,
-		     deadline);
+	put_problem(p, 431, "Request Header Fields Too Large", detail);
+	c->phase = PH_FLUSH;
+	c->deadline = plat_now_ms() + c->l->cfg.idle_timeout_s * 1000ull;
+	do_flush(c);
 }
 
 /*
- * MHD enforces the idle timeout and closes its end, which ends this
- * loop; the pump itself never gives up on a connection that is busy in
- * a long action.
+ * One round for a session. rf and rs: what poll said of the client and
+ * of MHD's end. MHD enforces the idle timeout and closes its end, which
+ * ends the session; the pump itself never gives up on a connection that
+ * is busy in a long action.
  */
 static void
-pump(struct conn *c, plat_sock sp)
+do_pump(struct conn *c, int rf, int rs)
 {
-	struct pump *p = xcalloc(1, sizeof(*p));
+	struct pump *p = c->p;
+	const int any = PLAT_POLLIN | PLAT_POLLHUP | PLAT_POLLERR;
 
-	p->c = c;
-	p->sp = sp;
-	reqhead_init(&p->head, httpd_head_bytes(c->l->cfg.httpd));
-	for (;;) {
-		struct plat_pollfd pf[2] = {{sp, PLAT_POLLIN, 0},
-					    {c->fd, PLAT_POLLIN, 0}};
-		size_t nf = 2;
-
-		if (p->in_len > 0)
-			pf[0].events |= PLAT_POLLOUT; /* MHD takes ours first */
-		if (p->in_len > 0 || p->net_eof)
-			nf = 1;
-		if (nf == 2 && net_pending(c) > 0) {
-			pf[1].revents = PLAT_POLLIN;
-		} else {
-			note_waiting(p);
-			if (plat_poll(pf, nf, -1) < 0)
-				break;
-		}
-		if ((pf[0].revents &
-		     (PLAT_POLLIN | PLAT_POLLHUP | PLAT_POLLERR)) &&
-		    pump_out(p) != 0)
-			break;
-		if ((pf[0].revents & PLAT_POLLOUT) ||
-		    (nf == 2 && pf[1].revents))
-			pump_in(p);
-	}
-	if (reqhead_over(&p->head) && !p->net_failed)
-		refuse_head(c, &p->head);
-	free(p);
+	if ((rf & (PLAT_POLLOUT | PLAT_POLLHUP | PLAT_POLLERR)) &&
+	    p->out_len > 0 && flush_out(c) != 0)
+		goto gone;
+	if ((rs & any) && p->out_len == 0 && from_mhd(c) != 0)
+		goto gone;
+	if (rs & (PLAT_POLLOUT | PLAT_POLLHUP | PLAT_POLLERR))
+		to_mhd(p);
+	if (((rf & any) || net_pending(c)) && p->in_len == 0 && !p->net_eof)
+		from_client(c);
+	if (p->out_len == 0)
+		c->deadline = 0;
+	if (p->sp_eof && p->out_len == 0)
+		end_pump(c);
+	return;
+gone:
+	conn_close(c);
 }
 
-/* ---- before TLS: plain HTTP on the TLS port ---------------------------- */
+/* Hand the session to MHD through a socket pair. */
+static void
+start_pump(struct conn *c, const char *cn)
+{
+	plat_sock sp[2] = {PLAT_SOCK_INVALID, PLAT_SOCK_INVALID};
+	struct pump *p = c->p = pump_new();
 
-enum sniff { SNIFF_TLS, SNIFF_HTTP, SNIFF_GONE, SNIFF_LATE };
+	reqhead_init(&p->head, httpd_head_bytes(c->l->cfg.httpd));
+	c->phase = PH_PUMP;
+	c->deadline = 0;
+	c->want = 0;
+	if (plat_sock_pair(sp) != 0) {
+		log_warnx("%s: socket pair: %s", c->peer.text,
+			  plat_sock_strerror());
+		conn_finish(c, 0);
+		return;
+	}
+	p->sp = sp[0];
+	/* MHD owns sp[1] from here on, also when it refuses it. */
+	if (httpd_add(c->l->cfg.httpd, sp[1], c->peer.sa, c->peer.sa_len, cn) !=
+	    0) {
+		log_warnx("%s: the HTTP layer refused the connection",
+			  c->peer.text);
+		conn_finish(c, 0);
+	}
+}
+
+/* ---- before the session: plain HTTP or TLS ----------------------------- */
 
 /* An uppercase method and a space; more bytes needed: -1. */
 static int
@@ -602,158 +776,182 @@ looks_like_http(const unsigned char *b, size_t len)
 	return len < SNIFF_LEN ? -1 : 0;
 }
 
+#define HTTPS_ONLY                                                             \
+	"this port speaks HTTPS only: the plain HTTP request was sent to the " \
+	"HTTPS port; use https://"
+
+/* A failed start; an evicted connection is logged (counted) by eviction. */
+static void
+refuse_tls(struct conn *c, const char *why)
+{
+	if (!evicted(c))
+		log_event(c->l, EV_TLS_REFUSED, c->peer.text, why);
+	conn_close(c);
+}
+
+static void
+do_handshake(struct conn *c)
+{
+	char cn[256], err[256] = "";
+	int rc =
+	    tls_conn_handshake_step(c->tls, cn, sizeof(cn), err, sizeof(err));
+
+	if (rc == TLS_WANT_READ || rc == TLS_WANT_WRITE)
+		c->want = rc;
+	else if (rc != 0)
+		refuse_tls(c, err);
+	else if (!established(c))
+		conn_close(c);
+	else
+		start_pump(c, cn);
+}
+
+/* An administrator who typed http:// learns what to type instead. */
+static void
+refuse_plain_http(struct conn *c)
+{
+	log_event(c->l, EV_PLAIN_HTTP, c->peer.text, NULL);
+	c->p = pump_new();
+	put_problem(c->p, 400, "Bad Request", HTTPS_ONLY);
+	c->phase = PH_FLUSH;
+	do_flush(c);
+}
+
 /*
  * Read the first bytes, which the TLS session is given back. A TLS
  * record never starts with a letter, so a client that speaks TLS costs
  * one read of up to SNIFF_LEN bytes; anything else that is not plain
  * HTTP is left to mbedTLS to refuse.
  */
-static enum sniff
-sniff(plat_sock fd, uint64_t deadline, unsigned char *buf, size_t *len)
+static void
+do_sniff(struct conn *c)
 {
 	int http;
 
-	*len = 0;
-	while ((http = looks_like_http(buf, *len)) < 0) {
-		long n = plat_recv(fd, buf + *len, SNIFF_LEN - *len);
+	while ((http = looks_like_http(c->first, c->first_len)) < 0) {
+		long n = plat_recv(c->fd, c->first + c->first_len,
+				   SNIFF_LEN - c->first_len);
 
-		if (n > 0)
-			*len += (size_t)n;
-		else if (n != PLAT_WOULD_BLOCK)
-			return SNIFF_GONE;
-		else if (wait_sock(fd, PLAT_POLLIN, deadline) != 0)
-			return SNIFF_LATE;
+		if (n == PLAT_WOULD_BLOCK)
+			return;
+		if (n <= 0) {
+			refuse_tls(c, "closed before the handshake");
+			return;
+		}
+		c->first_len += (size_t)n;
 	}
-	return http ? SNIFF_HTTP : SNIFF_TLS;
-}
-
-#define HTTPS_ONLY                                                             \
-	"this port speaks HTTPS only: the plain HTTP request was sent to the " \
-	"HTTPS port; use https://"
-
-/*
- * Close gracefully: say we are done, then read what the client still
- * sends, up to a bound, before closing. A close with unread input
- * resets the connection, and the reset can destroy the last answer (a
- * 400, 413 or 431) before a client that is still sending has read it.
- */
-static void
-linger(plat_sock fd, uint64_t deadline)
-{
-	char buf[4096];
-	size_t total = 0;
-
-	plat_shutdown(fd, true);
-	while (total < LINGER_BYTES) {
-		long n = plat_recv(fd, buf, sizeof(buf));
-
-		if (n > 0)
-			total += (size_t)n;
-		else if (n != PLAT_WOULD_BLOCK ||
-			 wait_sock(fd, PLAT_POLLIN, deadline) != 0)
-			break;
-	}
-}
-
-/* An administrator who typed http:// learns what to type instead. */
-static void
-refuse_plain_http(struct conn *c, uint64_t deadline)
-{
-	log_event(c->l, EV_PLAIN_HTTP, c->peer.text, NULL);
-	if (send_problem(c, 400, "Bad Request", HTTPS_ONLY, deadline) == 0) {
-		uint64_t soon = plat_now_ms() + LINGER_MS;
-
-		linger(c->fd, soon < deadline ? soon : deadline);
-	}
-}
-
-/* ---- a connection's life ----------------------------------------------- */
-
-static int
-tls_start(struct conn *c, uint64_t deadline, char *cn, size_t cnlen)
-{
-	unsigned char first[SNIFF_LEN];
-	char err[256] = "";
-	size_t n;
-
-	switch (sniff(c->fd, deadline, first, &n)) {
-	case SNIFF_HTTP:
-		refuse_plain_http(c, deadline);
-		return -1;
-	case SNIFF_GONE:
-		snprintf(err, sizeof(err), "closed before the handshake");
-		goto fail;
-	case SNIFF_LATE:
-		snprintf(err, sizeof(err), "handshake deadline passed");
-		goto fail;
-	case SNIFF_TLS:
-		break;
-	}
-	if ((c->tls = tls_conn_new(c->l->cfg.tls, c->fd)) == NULL) {
-		snprintf(err, sizeof(err), "no session");
-		goto fail;
-	}
-	tls_conn_unread(c->tls, first, n);
-	if (tls_conn_handshake(c->tls, deadline, cn, cnlen, err, sizeof(err)) !=
-	    0)
-		goto fail;
-	return 0;
-fail:
-	/* An evicted connection is the eviction's, logged (counted) there. */
-	if (!evicted(c))
-		log_event(c->l, EV_TLS_REFUSED, c->peer.text, err);
-	return -1;
-}
-
-/* Hand the session to MHD through a socket pair and pump until done. */
-static void
-hand_over(struct conn *c, const char *cn)
-{
-	plat_sock sp[2] = {PLAT_SOCK_INVALID, PLAT_SOCK_INVALID};
-
-	if (plat_sock_pair(sp) != 0) {
-		log_warnx("%s: socket pair: %s", c->peer.text,
-			  plat_sock_strerror());
+	if (http) {
+		refuse_plain_http(c);
 		return;
 	}
-	/* MHD owns sp[1] from here on, also when it refuses it. */
-	if (httpd_add(c->l->cfg.httpd, sp[1], c->peer.sa, c->peer.sa_len, cn) !=
-	    0) {
-		log_warnx("%s: the HTTP layer refused the connection",
-			  c->peer.text);
-		goto out;
+	if ((c->tls = tls_conn_new(c->l->cfg.tls, c->fd)) == NULL) {
+		refuse_tls(c, "no session");
+		return;
 	}
-	pump(c, sp[0]);
-out:
-	plat_close_sock(sp[0]);
+	tls_conn_unread(c->tls, c->first, c->first_len);
+	c->phase = PH_HANDSHAKE;
+	do_handshake(c);
+}
+
+/* ---- the event loop ----------------------------------------------------- */
+
+/* The deadline of c's phase has passed. */
+static void
+expire(struct conn *c)
+{
+	if (c->phase == PH_SNIFF || c->phase == PH_HANDSHAKE)
+		refuse_tls(c, "handshake deadline passed");
+	else
+		conn_close(c); /* a write stalled, or lingering is over */
+}
+
+/* What c waits for on the client's socket and on MHD's end. */
+static void
+interest(struct conn *c, int *ef, int *es)
+{
+	struct pump *p = c->p;
+
+	*ef = *es = 0;
+	if (c->phase != PH_PUMP) {
+		*ef = c->want == TLS_WANT_WRITE ? PLAT_POLLOUT : PLAT_POLLIN;
+		return;
+	}
+	if (p->out_len > 0)
+		*ef |= c->want == TLS_WANT_READ ? PLAT_POLLIN : PLAT_POLLOUT;
+	else if (!p->sp_eof)
+		*es |= PLAT_POLLIN;
+	if (p->in_len > 0)
+		*es |= PLAT_POLLOUT;
+	else if (!p->net_eof)
+		*ef |= PLAT_POLLIN;
 }
 
 static void
-conn_main(void *arg)
+add_pf(struct loop *lp, size_t *n, plat_sock fd, int ev)
 {
-	struct conn *c = arg;
-	struct listener *l = c->l;
-	uint64_t deadline =
-	    plat_now_ms() + l->cfg.handshake_timeout_s * 1000ull;
-	char cn[256] = "";
+	if (*n == lp->cap_pf)
+		lp->pf = xgrow(lp->pf, &lp->cap_pf, *n, sizeof(*lp->pf));
+	lp->pf[*n].fd = ev != 0 ? fd : PLAT_SOCK_INVALID;
+	lp->pf[*n].events = ev;
+	lp->pf[*n].revents = 0;
+	(*n)++;
+}
 
-	if ((l->cfg.tls == NULL ||
-	     tls_start(c, deadline, cn, sizeof(cn)) == 0) &&
-	    established(c)) {
-		hand_over(c, cn);
-		tls_conn_free(c->tls, 1);
-		c->tls = NULL;
-		linger(c->fd, plat_now_ms() + LINGER_MS);
+/*
+ * The poll set: the stop signal, the listening socket, then two entries
+ * per connection (client, MHD's end; an entry with no interest is
+ * skipped by poll, so that a hang-up nobody waits for cannot spin).
+ * Returns the poll timeout: the nearest deadline, 0 when a session has
+ * input that poll cannot see.
+ */
+static int
+build_poll(struct loop *lp, size_t *n)
+{
+	uint64_t now = plat_now_ms(), next = UINT64_MAX;
+
+	*n = 0;
+	add_pf(lp, n, lp->l->wake[0], lp->stopping ? 0 : PLAT_POLLIN);
+	add_pf(lp, n, lp->l->fd, lp->stopping ? 0 : PLAT_POLLIN);
+	for (size_t i = 0; i < lp->n_conns; i++) {
+		struct conn *c = lp->conns[i];
+		int ef, es;
+
+		interest(c, &ef, &es);
+		if (c->phase == PH_PUMP)
+			note_waiting(c);
+		add_pf(lp, n, c->fd, ef);
+		add_pf(lp, n, c->p != NULL ? c->p->sp : PLAT_SOCK_INVALID, es);
+		if ((ef & PLAT_POLLIN) && c->phase == PH_PUMP && net_pending(c))
+			next = now;
+		if (c->deadline != 0 && c->deadline < next)
+			next = c->deadline;
 	}
-	tls_conn_free(c->tls, 0);
-	release(l, c);
-	plat_close_sock(c->fd);
-	free(c);
+	if (next == UINT64_MAX)
+		return -1;
+	return next <= now ? 0 : (int)(next - now < 60000 ? next - now : 60000);
 }
 
 static void
-accept_one(struct listener *l)
+conn_start(struct loop *lp, struct conn *c)
 {
+	lp->conns =
+	    xgrow(lp->conns, &lp->cap_conns, lp->n_conns, sizeof(*lp->conns));
+	lp->conns[lp->n_conns++] = c;
+	c->deadline = plat_now_ms() + c->l->cfg.handshake_timeout_s * 1000ull;
+	c->want = TLS_WANT_READ;
+	if (c->l->cfg.tls != NULL)
+		c->phase = PH_SNIFF;
+	else if (established(c))
+		start_pump(c, "");
+	else
+		conn_close(c);
+}
+
+/* Accept one connection into lp; false when none is waiting. */
+static bool
+accept_one(struct loop *lp)
+{
+	struct listener *l = lp->l;
 	struct conn *c = xcalloc(1, sizeof(*c));
 	enum event why = EV_N;
 	char victim[64] = "";
@@ -761,46 +959,139 @@ accept_one(struct listener *l)
 
 	c->l = l;
 	c->fd = plat_accept(l->fd, &c->peer);
-	if (c->fd == PLAT_SOCK_INVALID)
-		goto drop;
+	if (c->fd == PLAT_SOCK_INVALID) {
+		free(c);
+		return false;
+	}
 	if (!allowed(l, c->peer.addr16)) {
 		log_event(l, EV_NOT_ALLOWED, c->peer.text, NULL);
 		goto drop;
 	}
 	if (!admit(l, c, &why, victim, sizeof(victim), &idle)) {
-		log_event(l, why, c->peer.text, NULL);
+		if (why != EV_N)
+			log_event(l, why, c->peer.text, NULL);
 		goto drop;
 	}
 	if (victim[0] != '\0')
 		log_event(l, idle ? EV_EVICTED_IDLE : EV_EVICTED, victim, NULL);
 	plat_set_nodelay(c->fd);
-	if (plat_thread_detached(conn_main, c) == 0)
-		return;
-	log_event(l, EV_NO_THREAD, c->peer.text, NULL);
-	release(l, c);
+	conn_start(lp, c);
+	return true;
 drop:
 	plat_close_sock(c->fd);
 	free(c);
+	return true;
 }
 
 static void
-accept_loop(void *arg)
+dispatch(struct conn *c, int rf, int rs)
 {
-	struct listener *l = arg;
+	if (c->phase == PH_PUMP)
+		do_pump(c, rf, rs);
+	else if (rf == 0)
+		return;
+	else if (c->phase == PH_SNIFF)
+		do_sniff(c);
+	else if (c->phase == PH_HANDSHAKE)
+		do_handshake(c);
+	else if (c->phase == PH_FLUSH)
+		do_flush(c);
+	else if (c->phase == PH_LINGER)
+		do_linger(c);
+}
 
-	for (;;) {
-		struct plat_pollfd pf[2] = {{l->fd, PLAT_POLLIN, 0},
-					    {l->wake[0], PLAT_POLLIN, 0}};
+/* Free what closed in this round. */
+static void
+sweep(struct loop *lp)
+{
+	size_t k = 0;
 
-		if (plat_poll(pf, 2, -1) < 0 || pf[1].revents)
-			break;
-		if (pf[0].revents)
-			accept_one(l);
+	for (size_t i = 0; i < lp->n_conns; i++) {
+		if (lp->conns[i]->phase == PH_CLOSED)
+			free(lp->conns[i]);
+		else
+			lp->conns[k++] = lp->conns[i];
 	}
+	lp->n_conns = k;
+}
+
+/* One round: poll, then serve what is ready and what has expired. */
+static void
+loop_round(struct loop *lp)
+{
+	size_t n, polled = lp->n_conns;
+	int timeout = build_poll(lp, &n);
+	uint64_t now;
+
+	if (plat_poll(lp->pf, n, timeout) < 0)
+		return;
+	if (lp->pf[0].revents) {
+		plat_mutex_lock(lp->l->m);
+		lp->stopping = lp->l->stopping;
+		plat_mutex_unlock(lp->l->m);
+	}
+	now = plat_now_ms();
+	for (size_t i = 0; i < polled; i++) {
+		struct conn *c = lp->conns[i];
+
+		dispatch(c, lp->pf[2 + 2 * i].revents,
+			 lp->pf[3 + 2 * i].revents);
+		if (c->phase != PH_CLOSED && c->deadline != 0 &&
+		    c->deadline <= now)
+			expire(c);
+	}
+	for (int i = 0; lp->pf[1].revents && i < ACCEPT_BATCH; i++)
+		if (!accept_one(lp))
+			break;
+	sweep(lp);
+}
+
+static void
+loop_main(void *arg)
+{
+	struct loop *lp = arg;
+	struct listener *l = lp->l;
+
+	while (!lp->stopping || lp->n_conns > 0)
+		loop_round(lp);
+	free(lp->conns);
+	free(lp->pf);
 	plat_mutex_lock(l->m);
-	l->accepting = false;
+	l->running--;
 	plat_cond_broadcast(l->idle);
 	plat_mutex_unlock(l->m);
+}
+
+static unsigned
+loops_wanted(void)
+{
+	unsigned n = plat_cpu_count();
+
+	return n < LOOPS_MAX ? n : LOOPS_MAX;
+}
+
+/* The loops; false if not even one could start. */
+static bool
+start_loops(struct listener *l)
+{
+	unsigned want = loops_wanted();
+
+	for (unsigned i = 0; i < want; i++) {
+		struct loop *lp = &l->loops[l->n_loops];
+
+		lp->l = l;
+		plat_mutex_lock(l->m);
+		l->running++;
+		plat_mutex_unlock(l->m);
+		if (plat_thread_detached(loop_main, lp) != 0) {
+			plat_mutex_lock(l->m);
+			l->running--;
+			plat_mutex_unlock(l->m);
+			break;
+		}
+		l->n_loops++;
+	}
+	return l->n_loops > 0;
 }
 
 struct listener *
@@ -820,9 +1111,8 @@ listener_start(const struct listener_config *cfg, char *err, size_t errlen)
 	}
 	l->m = plat_mutex_new();
 	l->idle = plat_cond_new();
-	l->accepting = true;
-	if (plat_thread_detached(accept_loop, l) != 0) {
-		snprintf(err, errlen, "cannot start the accept thread");
+	if (!start_loops(l)) {
+		snprintf(err, errlen, "cannot start the listener's threads");
 		goto fail;
 	}
 	return l;
@@ -845,8 +1135,8 @@ listener_port(const struct listener *l)
 /*
  * Stop accepting, then shut every client socket down: handshakes fail at
  * once, pumps pass the end of input to MHD, which finishes the requests
- * in flight and closes. Only when every connection thread has gone may
- * the caller stop MHD (true); otherwise the threads still use it.
+ * in flight and closes. Only when every loop has ended may the caller
+ * stop MHD (true); otherwise the loops still use it.
  */
 bool
 listener_stop(struct listener *l, uint32_t wait_ms)
@@ -854,16 +1144,17 @@ listener_stop(struct listener *l, uint32_t wait_ms)
 	uint64_t deadline = plat_now_ms() + wait_ms;
 	bool drained;
 
+	plat_mutex_lock(l->m);
+	l->stopping = true;
+	for (size_t i = 0; i < l->n_conns; i++)
+		plat_shutdown(l->conns[i]->fd, false);
+	plat_mutex_unlock(l->m);
 	if (plat_send(l->wake[1], "x", 1) != 1)
 		log_warnx("listener wake-up: %s", plat_sock_strerror());
 	plat_mutex_lock(l->m);
-	while (l->accepting && plat_now_ms() < deadline)
+	while (l->running > 0 && plat_now_ms() < deadline)
 		plat_cond_wait_until(l->idle, l->m, deadline);
-	for (size_t i = 0; i < l->n_conns; i++)
-		plat_shutdown(l->conns[i]->fd, false);
-	while ((l->n_conns > 0 || l->accepting) && plat_now_ms() < deadline)
-		plat_cond_wait_until(l->idle, l->m, deadline);
-	drained = l->n_conns == 0 && !l->accepting;
+	drained = l->running == 0;
 	log_held_events(l);
 	if (!drained)
 		log_warnx("%zu connections still open at shutdown", l->n_conns);

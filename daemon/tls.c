@@ -246,18 +246,15 @@ tls_conn_unread(struct tls_conn *c, const void *buf, size_t len)
 	c->r_off = 0;
 }
 
-/* Wait for the socket as mbedTLS asked; 0 ready, -1 deadline passed. */
+/* mbedTLS's "not now" as the caller's, anything else as -1. */
 static int
-wait_io(plat_sock fd, int rc, uint64_t deadline_ms)
+want(int rc)
 {
-	struct plat_pollfd p = {fd, PLAT_POLLIN, 0};
-	uint64_t now = plat_now_ms();
-
-	if (now >= deadline_ms)
-		return -1;
+	if (rc == MBEDTLS_ERR_SSL_WANT_READ)
+		return TLS_WANT_READ;
 	if (rc == MBEDTLS_ERR_SSL_WANT_WRITE)
-		p.events = PLAT_POLLOUT;
-	return plat_poll(&p, 1, (int)(deadline_ms - now)) > 0 ? 0 : -1;
+		return TLS_WANT_WRITE;
+	return -1;
 }
 
 static void
@@ -279,21 +276,17 @@ subject_cn(const mbedtls_x509_crt *crt, char *cn, size_t cnlen)
 }
 
 int
-tls_conn_handshake(struct tls_conn *c, uint64_t deadline_ms, char *cn,
-		   size_t cnlen, char *err, size_t errlen)
+tls_conn_handshake_step(struct tls_conn *c, char *cn, size_t cnlen, char *err,
+			size_t errlen)
 {
 	const mbedtls_x509_crt *peer;
-	int rc;
+	int rc = mbedtls_ssl_handshake(&c->ssl);
 
 	cn[0] = '\0';
-	while ((rc = mbedtls_ssl_handshake(&c->ssl)) != 0) {
-		if (rc != MBEDTLS_ERR_SSL_WANT_READ &&
-		    rc != MBEDTLS_ERR_SSL_WANT_WRITE)
-			return mbed_fail(err, errlen, "handshake", NULL, rc);
-		if (wait_io(c->fd, rc, deadline_ms) != 0) {
-			snprintf(err, errlen, "handshake deadline passed");
-			return -1;
-		}
+	if (rc != 0) {
+		if (want(rc) != -1)
+			return want(rc);
+		return mbed_fail(err, errlen, "handshake", NULL, rc);
 	}
 	peer = mbedtls_ssl_get_peer_cert(&c->ssl);
 	if (peer == NULL)
@@ -318,32 +311,15 @@ tls_conn_read(struct tls_conn *c, void *buf, size_t len)
 		return rc;
 	if (rc == 0 || rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY)
 		return 0;
-	if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE)
-		return TLS_WANT;
-	return -1;
+	return want(rc);
 }
 
-int
-tls_conn_write_all(struct tls_conn *c, const void *buf, size_t len,
-		   uint64_t deadline_ms)
+long
+tls_conn_write(struct tls_conn *c, const void *buf, size_t len)
 {
-	const unsigned char *p = buf;
+	int rc = mbedtls_ssl_write(&c->ssl, buf, len);
 
-	while (len > 0) {
-		int rc = mbedtls_ssl_write(&c->ssl, p, len);
-
-		if (rc > 0) {
-			p += rc;
-			len -= (size_t)rc;
-			continue;
-		}
-		if (rc != MBEDTLS_ERR_SSL_WANT_READ &&
-		    rc != MBEDTLS_ERR_SSL_WANT_WRITE)
-			return -1;
-		if (wait_io(c->fd, rc, deadline_ms) != 0)
-			return -1;
-	}
-	return 0;
+	return rc > 0 ? rc : want(rc);
 }
 
 size_t

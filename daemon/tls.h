@@ -31,19 +31,25 @@ struct tls_conn *tls_conn_new(struct tls_server *s, plat_sock fd);
 void tls_conn_unread(struct tls_conn *c, const void *buf, size_t len);
 
 /*
- * Handshake until done or deadline (plat_now_ms). On success the
- * verified client certificate's subject CN (or "") is in cn. A client
- * certificate that does not verify fails the handshake.
+ * What a non-blocking call needs before it can go on: the socket
+ * readable or writable. Call it again with the same arguments then.
  */
-int tls_conn_handshake(struct tls_conn *c, uint64_t deadline_ms, char *cn,
-		       size_t cnlen, char *err, size_t errlen);
+#define TLS_WANT_READ  (-2)
+#define TLS_WANT_WRITE (-3)
 
-/* >0 bytes, 0 orderly close, TLS_WANT (try again after poll), -1 error. */
-#define TLS_WANT (-2)
+/*
+ * One step of the handshake, as far as the socket allows: 0 when done,
+ * with the verified client certificate's subject CN (or "") in cn;
+ * TLS_WANT_READ or TLS_WANT_WRITE; -1 with err. A client certificate
+ * that does not verify fails the handshake.
+ */
+int tls_conn_handshake_step(struct tls_conn *c, char *cn, size_t cnlen,
+			    char *err, size_t errlen);
+
+/* >0 bytes, 0 orderly close, TLS_WANT_READ or TLS_WANT_WRITE, -1 error. */
 long tls_conn_read(struct tls_conn *c, void *buf, size_t len);
-/* Write everything before deadline; 0 or -1. */
-int tls_conn_write_all(struct tls_conn *c, const void *buf, size_t len,
-		       uint64_t deadline_ms);
+/* >0 bytes taken (at most one record), a TLS_WANT_*, or -1. */
+long tls_conn_write(struct tls_conn *c, const void *buf, size_t len);
 /*
  * Bytes poll cannot see: decrypted ones inside mbedTLS and received ones
  * read ahead but not yet decrypted. Read before polling when not 0.

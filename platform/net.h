@@ -53,7 +53,10 @@ long plat_send(plat_sock s, const void *buf, size_t len);
 long plat_recv(plat_sock s, void *buf, size_t len);
 void plat_shutdown(plat_sock s, bool write_only);
 void plat_close_sock(plat_sock s);
-/* poll()/WSAPoll(); timeout_ms -1 waits forever. */
+/*
+ * poll()/WSAPoll(); timeout_ms -1 waits forever. An entry whose fd is
+ * PLAT_SOCK_INVALID is skipped (revents 0).
+ */
 int plat_poll(struct plat_pollfd *p, size_t n, int timeout_ms);
 /* The last socket error as text (strerror / FormatMessage). */
 const char *plat_sock_strerror(void);

@@ -10,9 +10,12 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "common/xalloc.h"
 
 int
 plat_net_init(void)
@@ -177,13 +180,13 @@ plat_close_sock(plat_sock s)
 int
 plat_poll(struct plat_pollfd *p, size_t n, int timeout_ms)
 {
-	struct pollfd pf[8];
+	struct pollfd stack[64],
+	    *pf = n <= 64 ? stack : xcalloc(n, sizeof(*pf));
 	int rc;
 
-	if (n > 8)
-		return -1;
+	/* A negative fd is skipped by poll(), as net.h promises. */
 	for (size_t i = 0; i < n; i++) {
-		pf[i].fd = (int)p[i].fd;
+		pf[i].fd = p[i].fd == PLAT_SOCK_INVALID ? -1 : (int)p[i].fd;
 		pf[i].events =
 		    (short)(((p[i].events & PLAT_POLLIN) ? POLLIN : 0) |
 			    ((p[i].events & PLAT_POLLOUT) ? POLLOUT : 0));
@@ -198,6 +201,8 @@ plat_poll(struct plat_pollfd *p, size_t n, int timeout_ms)
 		    ((pf[i].revents & POLLOUT) ? PLAT_POLLOUT : 0) |
 		    ((pf[i].revents & POLLHUP) ? PLAT_POLLHUP : 0) |
 		    ((pf[i].revents & (POLLERR | POLLNVAL)) ? PLAT_POLLERR : 0);
+	if (pf != stack)
+		free(pf);
 	return rc;
 }
 

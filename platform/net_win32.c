@@ -7,8 +7,10 @@
 
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "common/xalloc.h"
 #include "platform/net.h"
 
 int
@@ -246,29 +248,46 @@ plat_close_sock(plat_sock s)
 		closesocket((SOCKET)s);
 }
 
+/*
+ * WSAPoll refuses a set with an invalid socket in it, so the skipped
+ * entries (PLAT_SOCK_INVALID, net.h) are left out, and with nothing to
+ * wait for the call only sleeps.
+ */
 int
 plat_poll(struct plat_pollfd *p, size_t n, int timeout_ms)
 {
-	WSAPOLLFD pf[8];
-	int rc;
+	WSAPOLLFD stack[64], *pf = n <= 64 ? stack : xcalloc(n, sizeof(*pf));
+	size_t k = 0;
+	int rc = 0;
 
-	if (n > 8)
-		return -1;
 	for (size_t i = 0; i < n; i++) {
-		pf[i].fd = (SOCKET)p[i].fd;
-		pf[i].events =
+		p[i].revents = 0;
+		if (p[i].fd == PLAT_SOCK_INVALID)
+			continue;
+		pf[k].fd = (SOCKET)p[i].fd;
+		pf[k].events =
 		    (SHORT)(((p[i].events & PLAT_POLLIN) ? POLLRDNORM : 0) |
 			    ((p[i].events & PLAT_POLLOUT) ? POLLWRNORM : 0));
-		pf[i].revents = 0;
+		pf[k++].revents = 0;
 	}
-	rc = WSAPoll(pf, (ULONG)n, timeout_ms);
-	for (size_t i = 0; i < n; i++)
+	if (k == 0)
+		Sleep(timeout_ms < 0 ? INFINITE : (DWORD)timeout_ms);
+	else
+		rc = WSAPoll(pf, (ULONG)k, timeout_ms);
+	k = 0;
+	for (size_t i = 0; i < n && rc > 0; i++) {
+		if (p[i].fd == PLAT_SOCK_INVALID)
+			continue;
 		p[i].revents =
-		    ((pf[i].revents & (POLLRDNORM | POLLRDBAND)) ? PLAT_POLLIN
+		    ((pf[k].revents & (POLLRDNORM | POLLRDBAND)) ? PLAT_POLLIN
 								 : 0) |
-		    ((pf[i].revents & POLLWRNORM) ? PLAT_POLLOUT : 0) |
-		    ((pf[i].revents & POLLHUP) ? PLAT_POLLHUP : 0) |
-		    ((pf[i].revents & (POLLERR | POLLNVAL)) ? PLAT_POLLERR : 0);
+		    ((pf[k].revents & POLLWRNORM) ? PLAT_POLLOUT : 0) |
+		    ((pf[k].revents & POLLHUP) ? PLAT_POLLHUP : 0) |
+		    ((pf[k].revents & (POLLERR | POLLNVAL)) ? PLAT_POLLERR : 0);
+		k++;
+	}
+	if (pf != stack)
+		free(pf);
 	return rc == SOCKET_ERROR ? -1 : rc;
 }
 

@@ -20,6 +20,11 @@ int plat_process_init(void);
 const char *plat_stop_wait(void);
 /* Request a stop (the Windows service handler uses this). */
 void plat_stop_request(void);
+/*
+ * Give the free memory of the allocator's heaps back to the system;
+ * the listener calls it when its last connection has closed.
+ */
+void plat_trim_memory(void);
 
 /* Does path exist (without following a final symlink)? */
 bool plat_path_exists(const char *path);

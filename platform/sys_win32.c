@@ -300,3 +300,9 @@ plat_gmtime(time_t t, struct tm *out)
 {
 	gmtime_s(out, &t);
 }
+
+void
+plat_trim_memory(void)
+{
+	HeapCompact(GetProcessHeap(), 0);
+}

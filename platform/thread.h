@@ -27,5 +27,7 @@ bool plat_cond_wait_until(struct plat_cond *c, struct plat_mutex *m,
 
 /* Start fn(arg) on a detached thread; 0 or -1. */
 int plat_thread_detached(void (*fn)(void *), void *arg);
+/* Processors this process may run on (at least 1). */
+unsigned plat_cpu_count(void);
 
 #endif

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/xalloc.h"
 #include "platform/host.h"
@@ -122,4 +123,12 @@ plat_thread_detached(void (*fn)(void *), void *arg)
 		return -1;
 	}
 	return 0;
+}
+
+unsigned
+plat_cpu_count(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > 0 ? (unsigned)n : 1;
 }

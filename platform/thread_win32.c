@@ -123,3 +123,13 @@ plat_thread_detached(void (*fn)(void *), void *arg)
 	CloseHandle((HANDLE)th);
 	return 0;
 }
+
+unsigned
+plat_cpu_count(void)
+{
+	SYSTEM_INFO si;
+
+	GetSystemInfo(&si);
+	return si.dwNumberOfProcessors > 0 ? (unsigned)si.dwNumberOfProcessors
+					   : 1;
+}

@@ -262,3 +262,31 @@ Test(server_deadline,
 	http_reply_free(&health.r);
 	http_reply_free(&check.r);
 }
+
+/*
+ * Requests that wait are served by workers side by side, not one after
+ * the other: while the server check waits for the silent server,
+ * another check is answered.
+ */
+Test(server_deadline, a_waiting_check_delays_no_other_check)
+{
+	struct timed server = {.path = "/checks/server", .token = READ_TOKEN};
+	struct timed bits = {.path = "/checks/bits", .token = READ_TOKEN};
+	pthread_t t;
+
+	cr_assert_eq(pthread_create(&t, NULL, call_thread, &server), 0);
+	wait_for_probe();
+	timed_call(&bits);
+	pthread_join(t, NULL);
+
+	cr_assert_eq(bits.r.status, 200, "/checks/bits: %ld (curl %d) %s",
+		     bits.r.status, bits.r.curl_code, bits.r.body);
+	cr_expect_str_eq(str(bits.r.json, "id"), "bits");
+	cr_expect_lt(bits.end, server.end,
+		     "/checks/bits came back %llu ms after the server check",
+		     (unsigned long long)(bits.end - server.end));
+	cr_assert_eq(server.r.status, 200, "%s", server.r.body);
+	expect_timeout_result(server.r.json);
+	http_reply_free(&bits.r);
+	http_reply_free(&server.r);
+}
