@@ -25,6 +25,7 @@
 #include "daemon/reqhead.h"
 #include "daemon/tls.h"
 #include "platform/net.h"
+#include "platform/poller.h"
 #include "platform/sys.h"
 #include "platform/thread.h"
 
@@ -35,6 +36,7 @@
 #define LOG_INTERVAL_MS 1000
 #define LOOPS_MAX	4
 #define ACCEPT_BATCH	32 /* accepted per wake-up, so that others get a turn */
+#define EVENTS_MAX	128 /* per wait */
 
 _Static_assert(SNIFF_LEN <= TLS_UNREAD_MAX, "the session must take back "
 					    "what the sniffing read");
@@ -98,13 +100,20 @@ struct per_ip {
 
 struct conn;
 
-/* An event loop: the connections it accepted, and its poll set. */
+/* A socket in a loop's poller: what it waits for, what poll said. */
+struct watch {
+	int cur;     /* events watched now */
+	int revents; /* of this round */
+};
+
+/* An event loop: the connections it accepted, and its poller. */
 struct loop {
 	struct listener *l;
 	struct conn **conns;
 	size_t n_conns, cap_conns;
-	struct plat_pollfd *pf;
-	size_t cap_pf;
+	struct plat_poller *poller;
+	struct plat_event ev[EVENTS_MAX];
+	struct watch w_wake, w_listen;
 	bool stopping; /* seen the stop: accepts no more */
 };
 
@@ -143,6 +152,7 @@ struct pump {
 
 struct conn {
 	struct listener *l;
+	struct loop *lp;
 	plat_sock fd;
 	struct plat_addr peer;
 	struct tls_conn *tls;
@@ -158,6 +168,7 @@ struct conn {
 	size_t first_len;
 	size_t lingered;
 	struct pump *p;
+	struct watch wf, ws; /* the client's socket, MHD's end */
 };
 
 static bool
@@ -499,13 +510,24 @@ put_problem(struct pump *p, int status, const char *title, const char *detail)
 
 /* ---- ending a connection ----------------------------------------------- */
 
+/* Out of the loop's poller, before the socket closes. */
 static void
-pump_free(struct pump *p)
+unwatch(struct conn *c, plat_sock s, struct watch *w)
 {
-	if (p == NULL)
+	if (plat_poller_watch(c->lp->poller, s, &w->cur, 0, w) != 0)
+		w->cur = 0; /* the socket is about to close: it leaves anyway */
+}
+
+static void
+pump_free(struct conn *c)
+{
+	if (c->p == NULL)
 		return;
-	plat_close_sock(p->sp);
-	free(p);
+	if (c->p->sp != PLAT_SOCK_INVALID)
+		unwatch(c, c->p->sp, &c->ws);
+	plat_close_sock(c->p->sp);
+	free(c->p);
+	c->p = NULL;
 }
 
 static struct pump *
@@ -523,9 +545,9 @@ conn_close(struct conn *c)
 {
 	tls_conn_free(c->tls, 0);
 	c->tls = NULL;
-	pump_free(c->p);
-	c->p = NULL;
+	pump_free(c);
 	release(c->l, c);
+	unwatch(c, c->fd, &c->wf);
 	plat_close_sock(c->fd);
 	c->phase = PH_CLOSED;
 }
@@ -544,8 +566,7 @@ conn_finish(struct conn *c, uint64_t by)
 
 	tls_conn_free(c->tls, 1);
 	c->tls = NULL;
-	pump_free(c->p);
-	c->p = NULL;
+	pump_free(c);
 	plat_shutdown(c->fd, true);
 	c->phase = PH_LINGER;
 	c->deadline = by != 0 && by < soon ? by : soon;
@@ -886,43 +907,50 @@ interest(struct conn *c, int *ef, int *es)
 		*ef |= PLAT_POLLIN;
 }
 
-static void
-add_pf(struct loop *lp, size_t *n, plat_sock fd, int ev)
+/* What c waits for now, in the poller; false if the poller refused. */
+static bool
+watch_conn(struct conn *c)
 {
-	if (*n == lp->cap_pf)
-		lp->pf = xgrow(lp->pf, &lp->cap_pf, *n, sizeof(*lp->pf));
-	lp->pf[*n].fd = ev != 0 ? fd : PLAT_SOCK_INVALID;
-	lp->pf[*n].events = ev;
-	lp->pf[*n].revents = 0;
-	(*n)++;
+	struct plat_poller *pl = c->lp->poller;
+	int ef, es;
+
+	interest(c, &ef, &es);
+	if (plat_poller_watch(pl, c->fd, &c->wf.cur, ef, &c->wf) != 0)
+		return false;
+	return c->p == NULL || c->p->sp == PLAT_SOCK_INVALID ||
+	       plat_poller_watch(pl, c->p->sp, &c->ws.cur, es, &c->ws) == 0;
 }
 
 /*
- * The poll set: the stop signal, the listening socket, then two entries
- * per connection (client, MHD's end; an entry with no interest is
- * skipped by poll, so that a hang-up nobody waits for cannot spin).
- * Returns the poll timeout: the nearest deadline, 0 when a session has
- * input that poll cannot see.
+ * Before waiting: every connection's interest into the poller (a
+ * system call only where it changed). Returns the wait's timeout: the
+ * nearest deadline, 0 when a session has input that poll cannot see.
  */
 static int
-build_poll(struct loop *lp, size_t *n)
+prepare(struct loop *lp)
 {
 	uint64_t now = plat_now_ms(), next = UINT64_MAX;
+	int ev = lp->stopping ? 0 : PLAT_POLLIN;
 
-	*n = 0;
-	add_pf(lp, n, lp->l->wake[0], lp->stopping ? 0 : PLAT_POLLIN);
-	add_pf(lp, n, lp->l->fd, lp->stopping ? 0 : PLAT_POLLIN);
+	plat_poller_watch(lp->poller, lp->l->wake[0], &lp->w_wake.cur, ev,
+			  &lp->w_wake);
+	plat_poller_watch(lp->poller, lp->l->fd, &lp->w_listen.cur, ev,
+			  &lp->w_listen);
 	for (size_t i = 0; i < lp->n_conns; i++) {
 		struct conn *c = lp->conns[i];
-		int ef, es;
 
-		interest(c, &ef, &es);
-		if (c->phase == PH_PUMP)
+		if (!watch_conn(c)) {
+			log_warn("%s: cannot wait for the connection",
+				 c->peer.text);
+			conn_close(c);
+			continue;
+		}
+		if (c->phase == PH_PUMP) {
 			note_waiting(c);
-		add_pf(lp, n, c->fd, ef);
-		add_pf(lp, n, c->p != NULL ? c->p->sp : PLAT_SOCK_INVALID, es);
-		if ((ef & PLAT_POLLIN) && c->phase == PH_PUMP && net_pending(c))
-			next = now;
+			if (c->p->in_len == 0 && !c->p->net_eof &&
+			    net_pending(c))
+				next = now;
+		}
 		if (c->deadline != 0 && c->deadline < next)
 			next = c->deadline;
 	}
@@ -937,6 +965,7 @@ conn_start(struct loop *lp, struct conn *c)
 	lp->conns =
 	    xgrow(lp->conns, &lp->cap_conns, lp->n_conns, sizeof(*lp->conns));
 	lp->conns[lp->n_conns++] = c;
+	c->lp = lp;
 	c->deadline = plat_now_ms() + c->l->cfg.handshake_timeout_s * 1000ull;
 	c->want = TLS_WANT_READ;
 	if (c->l->cfg.tls != NULL)
@@ -1015,17 +1044,21 @@ sweep(struct loop *lp)
 	lp->n_conns = k;
 }
 
-/* One round: poll, then serve what is ready and what has expired. */
+/* One round: wait, then serve what is ready and what has expired. */
 static void
 loop_round(struct loop *lp)
 {
-	size_t n, polled = lp->n_conns;
-	int timeout = build_poll(lp, &n);
+	int timeout = prepare(lp);
+	size_t polled;
 	uint64_t now;
+	int n;
 
-	if (plat_poll(lp->pf, n, timeout) < 0)
-		return;
-	if (lp->pf[0].revents) {
+	sweep(lp); /* what prepare closed */
+	polled = lp->n_conns;
+	n = plat_poller_wait(lp->poller, lp->ev, EVENTS_MAX, timeout);
+	for (int i = 0; i < n; i++)
+		((struct watch *)lp->ev[i].tag)->revents |= lp->ev[i].revents;
+	if (lp->w_wake.revents) {
 		plat_mutex_lock(lp->l->m);
 		lp->stopping = lp->l->stopping;
 		plat_mutex_unlock(lp->l->m);
@@ -1034,15 +1067,16 @@ loop_round(struct loop *lp)
 	for (size_t i = 0; i < polled; i++) {
 		struct conn *c = lp->conns[i];
 
-		dispatch(c, lp->pf[2 + 2 * i].revents,
-			 lp->pf[3 + 2 * i].revents);
+		dispatch(c, c->wf.revents, c->ws.revents);
+		c->wf.revents = c->ws.revents = 0;
 		if (c->phase != PH_CLOSED && c->deadline != 0 &&
 		    c->deadline <= now)
 			expire(c);
 	}
-	for (int i = 0; lp->pf[1].revents && i < ACCEPT_BATCH; i++)
+	for (int i = 0; lp->w_listen.revents && i < ACCEPT_BATCH; i++)
 		if (!accept_one(lp))
 			break;
+	lp->w_wake.revents = lp->w_listen.revents = 0;
 	sweep(lp);
 }
 
@@ -1054,8 +1088,8 @@ loop_main(void *arg)
 
 	while (!lp->stopping || lp->n_conns > 0)
 		loop_round(lp);
+	plat_poller_free(lp->poller);
 	free(lp->conns);
-	free(lp->pf);
 	plat_mutex_lock(l->m);
 	l->running--;
 	plat_cond_broadcast(l->idle);
@@ -1080,6 +1114,8 @@ start_loops(struct listener *l)
 		struct loop *lp = &l->loops[l->n_loops];
 
 		lp->l = l;
+		if ((lp->poller = plat_poller_new()) == NULL)
+			break;
 		plat_mutex_lock(l->m);
 		l->running++;
 		plat_mutex_unlock(l->m);
@@ -1087,6 +1123,7 @@ start_loops(struct listener *l)
 			plat_mutex_lock(l->m);
 			l->running--;
 			plat_mutex_unlock(l->m);
+			plat_poller_free(lp->poller);
 			break;
 		}
 		l->n_loops++;
