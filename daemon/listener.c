@@ -67,6 +67,7 @@ enum event {
 	EV_TLS_REFUSED,
 	EV_PLAIN_HTTP,
 	EV_HEAD_TOO_LARGE,
+	EV_STALLED,
 	EV_N
 };
 
@@ -86,6 +87,8 @@ static const struct {
     [EV_TLS_REFUSED] = {false, "TLS refused"},
     [EV_PLAIN_HTTP] = {false, "plain HTTP on the TLS port: answered 400"},
     [EV_HEAD_TOO_LARGE] = {false, "request head too large: answered 431"},
+    [EV_STALLED] = {false, "closed: the client did not read its answer "
+			   "within limits.idle_timeout_s"},
 };
 
 struct ratelog {
@@ -880,10 +883,13 @@ do_sniff(struct conn *c)
 static void
 expire(struct conn *c)
 {
-	if (c->phase == PH_SNIFF || c->phase == PH_HANDSHAKE)
+	if (c->phase == PH_SNIFF || c->phase == PH_HANDSHAKE) {
 		refuse_tls(c, "handshake deadline passed");
-	else
-		conn_close(c); /* a write stalled, or lingering is over */
+		return;
+	}
+	if (c->phase != PH_LINGER)
+		log_event(c->l, EV_STALLED, c->peer.text, NULL);
+	conn_close(c);
 }
 
 /* What c waits for on the client's socket and on MHD's end. */

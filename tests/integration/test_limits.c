@@ -891,6 +891,45 @@ Test(limits, sessions_waiting_longer_than_a_handshake_give_way,
 		tls_close(&s[i]);
 }
 
+/* ---- a client that reads nothing ---------------------------------------- */
+
+static void
+start_short_idle(void)
+{
+	start_with("\"handshake_timeout_s\":30,\"idle_timeout_s\":2");
+}
+
+/*
+ * 400 pipelined answers of about 39 KiB are more than every buffer
+ * between the daemon and a client that reads none of them holds: the
+ * daemon's writes stall. That costs others nothing, and the connection
+ * goes once an answer has not moved for limits.idle_timeout_s.
+ */
+Test(limits, a_client_that_reads_nothing_stalls_nobody_and_is_closed,
+     .init = start_short_idle, .fini = stop, .timeout = 60)
+{
+	static const char req[] =
+	    "GET /openapi.yaml HTTP/1.1\r\nHost: localhost\r\n\r\n";
+	const char *line = "127.0.0.2: closed: the client did not read its "
+			   "answer within limits.idle_timeout_s";
+	struct tls_client hog;
+	int i;
+
+	cr_assert(tls_open(&hog, 2));
+	for (i = 0; i < 400; i++)
+		cr_assert_eq(mbedtls_ssl_write(&hog.ssl,
+					       (const unsigned char *)req,
+					       sizeof(req) - 1),
+			     (int)sizeof(req) - 1);
+	expect_health();
+	for (i = 0; i < 150 && !log_has(line); i++)
+		usleep(100 * 1000);
+	cr_expect(log_has(line), "the stalled connection was kept");
+	expect_health();
+	mbedtls_ssl_free(&hog.ssl);
+	mbedtls_net_free(&hog.net);
+}
+
 /* ---- what is not TLS on the TLS port ------------------------------------ */
 
 Test(limits, garbage_on_the_tls_port_is_refused, .init = start_default,
