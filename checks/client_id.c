@@ -340,22 +340,12 @@ value_json(const struct reg_value *v)
 	return o;
 }
 
+/* Without the agent nothing would make a new id. */
 static hr_t
 ir_stop(struct idreset *ir, struct step *s)
 {
-	char *why;
-
-	if (ir->wu.query == HR_OK && ir->wu.disabled) {
-		/* Without the agent nothing would make a new id. */
-		why = svc_disabled_advice(&ir->wu);
-		step_set_detail(s,
-				"nothing was changed: wuauserv makes the new "
-				"id when it starts, and it cannot start. %s",
-				why);
-		free(why);
-		return hr_from_win32(WIN32_SERVICE_DISABLED);
-	}
-	return svc_step_stop(ir->ctx, &ir->wu, s);
+	return svc_step_stop_to_restart(ir->ctx, &ir->wu, s,
+					"makes the new id");
 }
 
 static hr_t

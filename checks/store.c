@@ -742,22 +742,12 @@ backup_name(const struct reset *rs, unsigned n)
 	return xasprintf("%s" BACKUP_TAG "%s-%u", rs->dir, rs->stamp, n);
 }
 
+/* Renaming the store would leave the agent without one. */
 static hr_t
 rs_stop_wu(struct reset *rs, struct step *s)
 {
-	char *why;
-
-	if (rs->wu.query == HR_OK && rs->wu.disabled) {
-		/* Renaming the store would leave the agent without one. */
-		why = svc_disabled_advice(&rs->wu);
-		step_set_detail(s,
-				"nothing was changed: wuauserv builds the new "
-				"store when it starts, and it cannot start. %s",
-				why);
-		free(why);
-		return hr_from_win32(WIN32_SERVICE_DISABLED);
-	}
-	return svc_step_stop(rs->ctx, &rs->wu, s);
+	return svc_step_stop_to_restart(rs->ctx, &rs->wu, s,
+					"builds the new store");
 }
 
 static hr_t

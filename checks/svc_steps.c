@@ -111,6 +111,23 @@ svc_step_stop(const struct action_ctx *ctx, struct svc_guard *g, struct step *s)
 }
 
 hr_t
+svc_step_stop_to_restart(const struct action_ctx *ctx, struct svc_guard *g,
+			 struct step *s, const char *does)
+{
+	char *why;
+
+	if (g->query != HR_OK || !g->disabled)
+		return svc_step_stop(ctx, g, s);
+	why = svc_disabled_advice(g);
+	step_set_detail(s,
+			"nothing was changed: %s %s when it starts, and it "
+			"cannot start. %s",
+			g->name, does, why);
+	free(why);
+	return hr_from_win32(WIN32_SERVICE_DISABLED);
+}
+
+hr_t
 svc_step_wait_stopped(const struct action_ctx *ctx, struct svc_guard *g,
 		      struct step *s)
 {

@@ -42,6 +42,15 @@ void svc_guard_read(const struct action_ctx *ctx, struct svc_guard *g,
  */
 hr_t svc_step_stop(const struct action_ctx *ctx, struct svc_guard *g,
 		   struct step *s);
+/*
+ * "stop NAME" before work that NAME redoes when it starts again (the
+ * agent makes the new id, builds the new store): when NAME is disabled,
+ * stopped or not, nothing is changed, since the start would be refused;
+ * does is what the start would do ("makes the new id"). Otherwise
+ * svc_step_stop.
+ */
+hr_t svc_step_stop_to_restart(const struct action_ctx *ctx, struct svc_guard *g,
+			      struct step *s, const char *does);
 /* "wait for NAME to stop": skipped when it was stopped already. */
 hr_t svc_step_wait_stopped(const struct action_ctx *ctx, struct svc_guard *g,
 			   struct step *s);

@@ -5,10 +5,11 @@
  * verified client-certificate CN, registered here by fd, becomes the
  * connection's socket context when MHD announces the connection.
  *
- * MHD runs one thread of its own for every connection's HTTP. A request
- * whose handler may wait (api_may_block: checks, actions, /report) is
- * suspended and answered by a worker thread of its own, then resumed,
- * so that a service stop of thirty seconds delays nobody else.
+ * MHD runs a single thread of its own for all connections. A request
+ * whose handler may wait (route.blocks: checks, actions, /report,
+ * /version) is suspended and answered by a worker thread of its own,
+ * then resumed, so that a service stop of thirty seconds delays nobody
+ * else.
  */
 #include "daemon/httpd.h"
 
@@ -306,7 +307,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		rc->ready = false;
 		return send_answer(conn, rc);
 	}
-	if (rc->answered || rc->conn != NULL) {
+	if (rc->answered) {
 		*upload_size = 0; /* the connection closes after the answer */
 		return MHD_YES;
 	}

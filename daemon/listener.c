@@ -423,6 +423,13 @@ evicted(struct conn *c)
 
 /* ---- transports: TLS or (loopback only) plain ------------------------- */
 
+/* By when an answer waiting for the client must have moved on. */
+static uint64_t
+idle_deadline(const struct conn *c)
+{
+	return plat_now_ms() + c->l->cfg.idle_timeout_s * 1000ull;
+}
+
 static int
 sock_want(long n, int want)
 {
@@ -698,7 +705,7 @@ from_mhd(struct conn *c)
 	reqhead_out(&p->head, p->out, (size_t)n);
 	p->out_len = (size_t)n;
 	p->out_off = 0;
-	c->deadline = plat_now_ms() + c->l->cfg.idle_timeout_s * 1000ull;
+	c->deadline = idle_deadline(c);
 	return flush_out(c);
 }
 
@@ -724,7 +731,7 @@ end_pump(struct conn *c)
 	log_event(c->l, EV_HEAD_TOO_LARGE, c->peer.text, detail);
 	put_problem(p, 431, "Request Header Fields Too Large", detail);
 	c->phase = PH_FLUSH;
-	c->deadline = plat_now_ms() + c->l->cfg.idle_timeout_s * 1000ull;
+	c->deadline = idle_deadline(c);
 	do_flush(c);
 }
 

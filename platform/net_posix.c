@@ -184,9 +184,9 @@ plat_poll(struct plat_pollfd *p, size_t n, int timeout_ms)
 	    *pf = n <= 64 ? stack : xcalloc(n, sizeof(*pf));
 	int rc;
 
-	/* A negative fd is skipped by poll(), as net.h promises. */
+	/* PLAT_SOCK_INVALID is -1, which poll() skips, as net.h promises. */
 	for (size_t i = 0; i < n; i++) {
-		pf[i].fd = p[i].fd == PLAT_SOCK_INVALID ? -1 : (int)p[i].fd;
+		pf[i].fd = (int)p[i].fd;
 		pf[i].events =
 		    (short)(((p[i].events & PLAT_POLLIN) ? POLLIN : 0) |
 			    ((p[i].events & PLAT_POLLOUT) ? POLLOUT : 0));

@@ -616,13 +616,12 @@ plat_probe_global_init(void)
 
 /*
  * /version loads the library to name it but leaves its initialisation
- * (OpenSSL's, the costly part) to the first probe. The spec wants a
- * string; when there is no version, the string says why.
+ * (OpenSSL's, the costly part) to the first probe. Without the library
+ * the version is null, as winhttp's is; a probe says why (curl.error).
  */
 void
 plat_probe_describe(struct cJSON *libs)
 {
-	/* Null as winhttp's is: a probe carries the reason (curl.error). */
 	if (curl_loaded())
 		cJSON_AddStringToObject(
 		    libs, "curl",
