@@ -119,6 +119,7 @@ goal() { awk -v a="$1" -v o="$2" -v b="$3" 'BEGIN {
 	ok = o == ">=" ? a >= b : a < b; print ok ? "met" : "short" }'; }
 row() { printf '%-34s %11s %11s %11s %8s  %-10s %s\n' "$@"; }
 ver() { dpkg-query -W -f='${Version}' "$1"; }
+mhd_ver() { sed 's/^version=\([^ ]*\) .*/\1/' "$BENCH_REPO/build-deps/stamps/libmicrohttpd.stamp"; }
 
 ka_ratio=$(awk -v a="$(wrk_rps "$out/ka-wsd")" -v b="$(wrk_rps "$out/ka-ngx")" \
 	'BEGIN { printf "%.3f", a / b }')
@@ -139,7 +140,7 @@ machine:  $cpu_model, $(nproc) cores, $mem, kernel $(uname -r), \
 Debian $debian, load average at start $load_at_start
 commit:   $commit ($dirty files changed or untracked in the tree)
 versions: $("$BENCH_BIN" --version | head -1), mbedTLS $(ver libmbedtls-dev), \
-libmicrohttpd $(ver libmicrohttpd-dev); nginx $(nginx -v 2>&1 | sed 's|.*/||'), \
+libmicrohttpd $(mhd_ver) (no HTTPS, scripts/build-linux-deps.sh); nginx $(nginx -v 2>&1 | sed 's|.*/||'), \
 $(openssl version | cut -d' ' -f1-2); node_exporter $ne_ver; wrk $(ver wrk)
 TLS 1.2, ECDHE-ECDSA-AES128-GCM-SHA256, one P-256 certificate; ECDHE group: \
 wsusdiagd $(bench_group "$WSD_PORT"), nginx $(bench_group "$NGX_PORT"), \

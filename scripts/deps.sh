@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Install what wsusdiag needs from Debian 12's archive (run as root).
+# Install what wsusdiag needs from Debian 12's archive (run as root), and
+# build libmicrohttpd from Debian's source package into ./build-deps
+# (scripts/build-linux-deps.sh says why).
 #   scripts/deps.sh          build and run
 #   scripts/deps.sh --test   also what the test suite needs
 set -euo pipefail
 
 pkgs=(gcc make cmake pkg-config libc6-dev
-	libmicrohttpd-dev libcjson-dev libmbedtls-dev libcurl4-openssl-dev
+	libcjson-dev libmbedtls-dev libcurl4-openssl-dev
 	openssl curl ca-certificates)
 if [ "${1:-}" = "--test" ]; then
 	pkgs+=(libcriterion-dev)
@@ -30,13 +32,14 @@ for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
 		missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-
-if [ "$(id -u)" -ne 0 ]; then
-	echo "deps.sh: missing packages: ${missing[*]}; run as root to install them" >&2
-	exit 1
+if [ ${#missing[@]} -gt 0 ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "deps.sh: missing packages: ${missing[*]}; run as root to install them" >&2
+		exit 1
+	fi
+	echo "deps.sh: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-echo "deps.sh: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+"$(dirname "$0")/build-linux-deps.sh"
