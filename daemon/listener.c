@@ -36,6 +36,7 @@
 #define LOG_INTERVAL_MS 1000
 #define LOOPS_MAX	4
 #define ACCEPT_BATCH	32 /* accepted per wake-up, so that others get a turn */
+#define ACCEPT_PAUSE_MS 500 /* after accept() ran out of descriptors */
 #define EVENTS_MAX	128 /* per wait */
 
 _Static_assert(SNIFF_LEN <= TLS_UNREAD_MAX, "the session must take back "
@@ -68,6 +69,7 @@ enum event {
 	EV_PLAIN_HTTP,
 	EV_HEAD_TOO_LARGE,
 	EV_STALLED,
+	EV_EXHAUSTED,
 	EV_N
 };
 
@@ -89,6 +91,8 @@ static const struct {
     [EV_HEAD_TOO_LARGE] = {false, "request head too large: answered 431"},
     [EV_STALLED] = {false, "closed: the client did not read its answer "
 			   "within limits.idle_timeout_s"},
+    [EV_EXHAUSTED] = {true, "cannot accept connections for now, out of "
+			    "descriptors or memory (retrying twice a second)"},
 };
 
 struct ratelog {
@@ -117,7 +121,8 @@ struct loop {
 	struct plat_poller *poller;
 	struct plat_event ev[EVENTS_MAX];
 	struct watch w_wake, w_listen;
-	bool stopping; /* seen the stop: accepts no more */
+	uint64_t accept_after; /* ms; 0 unless accept() ran out */
+	bool stopping;	       /* seen the stop: accepts no more */
 };
 
 struct listener {
@@ -944,11 +949,15 @@ prepare(struct loop *lp)
 {
 	uint64_t now = plat_now_ms(), next = UINT64_MAX;
 	int ev = lp->stopping ? 0 : PLAT_POLLIN;
+	bool paused = now < lp->accept_after;
 
 	plat_poller_watch(lp->poller, lp->l->wake[0], &lp->w_wake.cur, ev,
 			  &lp->w_wake);
-	plat_poller_watch(lp->poller, lp->l->fd, &lp->w_listen.cur, ev,
-			  &lp->w_listen);
+	/* The queued connection keeps the socket readable: not watched. */
+	plat_poller_watch(lp->poller, lp->l->fd, &lp->w_listen.cur,
+			  paused ? 0 : ev, &lp->w_listen);
+	if (paused)
+		next = lp->accept_after;
 	for (size_t i = 0; i < lp->n_conns; i++) {
 		struct conn *c = lp->conns[i];
 
@@ -1002,6 +1011,11 @@ accept_one(struct loop *lp)
 	c->l = l;
 	c->fd = plat_accept(l->fd, &c->peer);
 	if (c->fd == PLAT_SOCK_INVALID) {
+		if (plat_sock_exhausted()) {
+			log_event(l, EV_EXHAUSTED, "listener",
+				  plat_sock_strerror());
+			lp->accept_after = plat_now_ms() + ACCEPT_PAUSE_MS;
+		}
 		free(c);
 		return false;
 	}

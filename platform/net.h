@@ -60,6 +60,11 @@ void plat_close_sock(plat_sock s);
 int plat_poll(struct plat_pollfd *p, size_t n, int timeout_ms);
 /* The last socket error as text (strerror / FormatMessage). */
 const char *plat_sock_strerror(void);
+/*
+ * Whether the last socket call failed for want of descriptors, buffers
+ * or memory: a condition that lasts, so retrying at once only spins.
+ */
+bool plat_sock_exhausted(void);
 
 /* Numeric IPv4 or IPv6 text into 16 bytes (IPv4 mapped); v4 says which. */
 bool plat_inet_parse(const char *s, uint8_t out[16], bool *v4);

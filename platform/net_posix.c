@@ -213,6 +213,13 @@ plat_sock_strerror(void)
 }
 
 bool
+plat_sock_exhausted(void)
+{
+	return errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+	       errno == ENOMEM;
+}
+
+bool
 plat_inet_parse(const char *s, uint8_t out[16], bool *v4)
 {
 	memset(out, 0, 16);

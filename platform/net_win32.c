@@ -291,6 +291,14 @@ plat_poll(struct plat_pollfd *p, size_t n, int timeout_ms)
 	return rc == SOCKET_ERROR ? -1 : rc;
 }
 
+bool
+plat_sock_exhausted(void)
+{
+	int e = WSAGetLastError();
+
+	return e == WSAEMFILE || e == WSAENOBUFS;
+}
+
 const char *
 plat_sock_strerror(void)
 {

@@ -1,7 +1,8 @@
 /*
  * Resource limits under attack: slowloris from many addresses, a stalled
  * handshake, header floods and oversize bodies, the connection and
- * per-address limits, garbage and plain HTTP on the TLS port.
+ * per-address limits, running out of descriptors, garbage and plain HTTP
+ * on the TLS port.
  *
  * Attack connections come from 127.0.0.2 and up (all of 127/8 is
  * loopback on Linux), the legitimate client from 127.0.0.1. Raw TLS is
@@ -10,6 +11,7 @@
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -928,6 +930,87 @@ Test(limits, a_client_that_reads_nothing_stalls_nobody_and_is_closed,
 	expect_health();
 	mbedtls_ssl_free(&hog.ssl);
 	mbedtls_net_free(&hog.net);
+}
+
+/* ---- out of descriptors ------------------------------------------------- */
+
+static int
+open_fds(pid_t pid)
+{
+	char path[64];
+	struct dirent *e;
+	DIR *dir;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	dir = opendir(path);
+	cr_assert_not_null(dir, "%s: %s", path, strerror(errno));
+	while ((e = readdir(dir)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(dir);
+	return n;
+}
+
+/* User and system CPU time of the whole process, in ms. */
+static long
+cpu_ms(pid_t pid)
+{
+	char path[64], stat[1024], *p;
+	unsigned long ut = 0, st = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+	cr_assert_not_null(fgets(stat, sizeof(stat), f));
+	fclose(f);
+	p = strrchr(stat, ')'); /* the name may hold spaces */
+	cr_assert_not_null(p, "%s", stat);
+	cr_assert_eq(sscanf(p + 2,
+			    "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u "
+			    "%*u %lu %lu",
+			    &ut, &st),
+		     2, "%s", stat);
+	return (long)((ut + st) * 1000 / (unsigned long)sysconf(_SC_CLK_TCK));
+}
+
+/*
+ * With its descriptors used up, the daemon cannot accept the connection
+ * waiting in the backlog, and the listening socket stays readable. It
+ * must say so and wait, not retry at once in a loop (which costs a
+ * processor per event loop), and serve again once descriptors are free.
+ */
+Test(limits, out_of_descriptors_is_logged_and_does_not_spin,
+     .init = start_default, .fini = stop, .timeout = 60)
+{
+	const char *line = "listener: cannot accept connections for now";
+	struct rlimit r;
+	int fds[8], lines;
+	long cpu;
+	char *log;
+
+	cr_assert_eq(prlimit(d.pid, RLIMIT_NOFILE, NULL, &r), 0);
+	r.rlim_cur = (rlim_t)open_fds(d.pid) + 4;
+	cr_assert_eq(prlimit(d.pid, RLIMIT_NOFILE, &r, NULL), 0, "%s",
+		     strerror(errno));
+	for (int i = 0; i < 8; i++)
+		fds[i] = tcp_from(2); /* 4 accepted, then EMFILE */
+	for (int i = 0; i < 50 && !log_has(line); i++)
+		usleep(100 * 1000);
+	cr_assert(log_has(line), "no line about running out of descriptors");
+	cpu = cpu_ms(d.pid);
+	sleep(2);
+	cpu = cpu_ms(d.pid) - cpu;
+	/* Spinning costs 2000 ms per loop here; waiting, next to nothing. */
+	cr_expect_lt(cpu, 500, "%ld ms of CPU in 2 s without descriptors", cpu);
+	log = slurp(d.log);
+	cr_assert_not_null(log);
+	lines = count_lines(log, line);
+	cr_expect_leq(lines, 4, "%d lines in about 2 s", lines);
+	free(log);
+	for (int i = 0; i < 8; i++)
+		close(fds[i]);
+	expect_health();
 }
 
 /* ---- what is not TLS on the TLS port ------------------------------------ */
