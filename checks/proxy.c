@@ -450,6 +450,36 @@ skip_network(struct check_result *r, const char *why)
 	result_add(r, "proxy.reachable", ST_SKIP, "%s", why);
 }
 
+static const struct proxy_probe *
+probe_not_run(const struct proxy_state *s)
+{
+	for (size_t i = 0; i < s->n_probes; i++)
+		if (s->probes[i].hr == HR_PROBE_NOT_RUN)
+			return &s->probes[i];
+	return NULL;
+}
+
+/* A probe could not run: say so, and judge nothing from the others. */
+static bool
+not_probed(struct check_result *r, const struct proxy_state *s)
+{
+	const struct proxy_probe *p = probe_not_run(s);
+	struct finding *f;
+	char code[11];
+
+	if (p == NULL)
+		return false;
+	error_format(p->hr, code);
+	f = result_add(r, "proxy.resolve", ST_ERROR,
+		       "the proxy %s was not probed: the probe could not run "
+		       "(%s): %s",
+		       p->name, code,
+		       p->res.detail != NULL ? p->res.detail : "no detail");
+	f->error = p->hr;
+	result_add(r, "proxy.reachable", ST_SKIP, "the probe could not run");
+	return true;
+}
+
 static void
 judge_network(const struct check_ctx *ctx, struct check_result *r,
 	      struct proxy_state *s)
@@ -466,6 +496,8 @@ judge_network(const struct check_ctx *ctx, struct check_result *r,
 	for (i = 0; i < s->n_probes; i++)
 		probe_one(ctx, &s->probes[i]);
 	add_probe_facts(r->facts, s);
+	if (not_probed(r, s))
+		return;
 	judge_resolve(r, s);
 	judge_reachable(r, s);
 }

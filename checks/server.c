@@ -67,7 +67,6 @@
 /* WinHTTP error numbers (winhttp.h). */
 enum {
 	WINHTTP_TIMEOUT = 12002,
-	WINHTTP_INTERNAL_ERROR = 12004,
 	WINHTTP_INVALID_URL = 12005,
 	WINHTTP_UNRECOGNIZED_SCHEME = 12006,
 	WINHTTP_NAME_NOT_RESOLVED = 12007,
@@ -1049,7 +1048,7 @@ probe_server(struct server *s)
 		port = colon != NULL ? (unsigned)atoi(colon + 1) : 80;
 	}
 	run_probe(s, &iu);
-	if (iu.hr == hr_from_win32(WINHTTP_INTERNAL_ERROR)) {
+	if (iu.hr == HR_PROBE_NOT_RUN) {
 		probe_did_not_run(s, &iu);
 		goto out;
 	}

@@ -339,6 +339,13 @@ struct probe_result {
 	double dns_ms, connect_ms, tls_ms, first_byte_ms, total_ms;
 };
 
+/*
+ * http_probe's answer when no request could be made at all (the HTTP
+ * library could not be loaded or set up): ERROR_WINHTTP_INTERNAL_ERROR.
+ * Nothing was learnt about the network, so no finding may say it was.
+ */
+#define HR_PROBE_NOT_RUN 0x80072EE4u
+
 /* ---- the interface ----------------------------------------------------- */
 
 struct host;

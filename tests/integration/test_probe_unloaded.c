@@ -18,7 +18,7 @@ static struct daemon d;
 static char libdir[64];
 
 static void
-start(void)
+start_on(const char *host_file)
 {
 	char path[128];
 	FILE *f;
@@ -32,8 +32,21 @@ start(void)
 	cr_assert_eq(fclose(f), 0);
 	/* For the daemon only: this process has its libcurl loaded. */
 	setenv("LD_LIBRARY_PATH", libdir, 1);
-	daemon_start(&d, &(struct daemon_opts){.host_file = "healthy.json"});
+	daemon_start(&d, &(struct daemon_opts){.host_file = host_file});
 	unsetenv("LD_LIBRARY_PATH");
+}
+
+static void
+start(void)
+{
+	start_on("healthy.json");
+}
+
+/* A machine proxy (WinHTTP) the proxy check must probe. */
+static void
+start_with_proxy(void)
+{
+	start_on("proxy-unresolvable.json");
 }
 
 static void
@@ -45,7 +58,7 @@ stop(void)
 	rm_tree(libdir);
 }
 
-TestSuite(probe_unloaded, .init = start, .fini = stop, .timeout = 60);
+TestSuite(probe_unloaded, .fini = stop, .timeout = 60);
 
 static const cJSON *
 get(const cJSON *o, const char *key)
@@ -70,7 +83,7 @@ call(const char *path)
 	return r;
 }
 
-Test(probe_unloaded, version_shows_no_curl)
+Test(probe_unloaded, version_shows_no_curl, .init = start)
 {
 	struct http_reply r = call("/version");
 
@@ -79,7 +92,7 @@ Test(probe_unloaded, version_shows_no_curl)
 	http_reply_free(&r);
 }
 
-Test(probe_unloaded, server_check_says_why)
+Test(probe_unloaded, server_check_says_why, .init = start)
 {
 	struct http_reply r = call("/checks/server");
 
@@ -88,5 +101,34 @@ Test(probe_unloaded, server_check_says_why)
 	cr_expect(strstr(r.body, "libcurl could not be loaded: ") != NULL, "%s",
 		  r.body);
 	cr_expect(strstr(r.body, "0x80072EE4") != NULL, "%s", r.body);
+	http_reply_free(&r);
+}
+
+/* Not "the proxy resolves" nor "cannot connect": it was never asked. */
+Test(probe_unloaded, proxy_check_says_why, .init = start_with_proxy)
+{
+	struct http_reply r = call("/checks/proxy");
+	const cJSON *f, *resolve = NULL, *reachable = NULL;
+
+	cr_log_info("%s", r.body);
+	cJSON_ArrayForEach(f, get(r.json, "findings"))
+	{
+		const char *id = get(f, "id")->valuestring;
+
+		if (strcmp(id, "proxy.resolve") == 0)
+			resolve = f;
+		else if (strcmp(id, "proxy.reachable") == 0)
+			reachable = f;
+	}
+	cr_assert_not_null(resolve, "%s", r.body);
+	cr_assert_not_null(reachable, "%s", r.body);
+	cr_expect_str_eq(get(r.json, "status")->valuestring, "error");
+	cr_expect_str_eq(get(resolve, "status")->valuestring, "error");
+	cr_expect(strstr(get(resolve, "message")->valuestring,
+			 "libcurl could not be loaded: ") != NULL,
+		  "%s", r.body);
+	cr_expect_str_eq(get(get(resolve, "error"), "code")->valuestring,
+			 "0x80072EE4");
+	cr_expect_str_eq(get(reachable, "status")->valuestring, "skip");
 	http_reply_free(&r);
 }
