@@ -10,6 +10,7 @@
 #include "checks/bits_baseline.h"
 #include "checks/registry.h"
 #include "checks/svc.h"
+#include "checks/svc_steps.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -708,229 +709,36 @@ const struct check check_bits = {
 
 /* ---- restart-bits ------------------------------------------------------ */
 
-/* What the steps share. */
-struct restart {
-	const struct action_ctx *ctx;
-	struct svc_status before; /* valid when query == HR_OK */
-	hr_t query;		  /* the first status query */
-	bool disabled;		  /* start type is disabled */
-	bool stopped;		  /* this action stopped BITS */
-};
-
-static hr_t
-step_stop(struct restart *rs, struct step *s)
-{
-	struct host *h = rs->ctx->host;
-	struct svc_status st = {0};
-	char code[11];
-	hr_t hr;
-
-	if (rs->query != HR_OK) {
-		error_format(rs->query, code);
-		step_set_detail(s, "could not query BITS (%s)", code);
-		return rs->query;
-	}
-	if (rs->before.state == SVC_STOPPED ||
-	    rs->before.state == SVC_STOP_PENDING) {
-		s->status = STEP_SKIPPED;
-		step_set_detail(s, "BITS is already %s",
-				rs->before.state == SVC_STOPPED ? "stopped"
-								: "stopping");
-		return HR_OK;
-	}
-	if (rs->disabled) {
-		/* A disabled service cannot start again: stopping it would
-		 * turn a restart into an outage. */
-		step_set_detail(s,
-				"BITS is disabled, so it could not be started "
-				"again; it is left running. Enable it first: "
-				"sc config bits start= delayed-auto");
-		return hr_from_win32(WIN32_SERVICE_DISABLED);
-	}
-	if (rs->ctx->dry_run) {
-		step_set_detail(s, "would stop BITS (now %s, pid %u)",
-				svc_state_name(rs->before.state),
-				rs->before.pid);
-		return HR_OK;
-	}
-	hr = h->ops->service_control(h, BITS_SERVICE, SVC_CONTROL_STOP, &st);
-	if (hr == hr_from_win32(WIN32_SERVICE_NOT_ACTIVE)) {
-		step_set_detail(s, "BITS had already stopped");
-		return HR_OK;
-	}
-	if (hr != HR_OK) {
-		error_format(hr, code);
-		step_set_detail(s, "could not stop BITS (%s); it is left %s",
-				code, svc_state_name(rs->before.state));
-		return hr;
-	}
-	rs->stopped = true;
-	step_set_detail(s, "stop requested (BITS was %s, pid %u)",
-			svc_state_name(rs->before.state), rs->before.pid);
-	return HR_OK;
-}
-
-static hr_t
-step_wait_stop(struct restart *rs, struct step *s)
-{
-	uint32_t ms = rs->ctx->settings->service_wait_ms;
-	struct svc_status st = {0};
-	char code[11];
-	hr_t hr;
-
-	if (rs->before.state == SVC_STOPPED) {
-		s->status = STEP_SKIPPED;
-		step_set_detail(s, "BITS is already stopped");
-		return HR_OK;
-	}
-	if (rs->ctx->dry_run) {
-		step_set_detail(s, "would wait up to %u ms for BITS to stop",
-				ms);
-		return HR_OK;
-	}
-	hr = host_service_wait(rs->ctx->host, BITS_SERVICE, SVC_STOPPED, ms,
-			       &st);
-	if (hr == hr_from_win32(WIN32_SERVICE_REQUEST_TIMEOUT)) {
-		step_set_detail(s,
-				"BITS did not stop within %u ms (now %s); a "
-				"stop request cannot be withdrawn, BITS is "
-				"left as it is and not started",
-				ms, svc_state_name(st.state));
-	} else if (hr != HR_OK) {
-		error_format(hr, code);
-		step_set_detail(s, "could not query BITS while waiting (%s)",
-				code);
-	} else {
-		step_set_detail(s, "BITS is stopped");
-	}
-	return hr;
-}
-
-static hr_t
-step_start(struct restart *rs, struct step *s)
-{
-	struct host *h = rs->ctx->host;
-	char code[11];
-	hr_t hr;
-
-	if (rs->ctx->dry_run) {
-		step_set_detail(s, "would start BITS");
-		return HR_OK;
-	}
-	hr = h->ops->service_start(h, BITS_SERVICE);
-	if (hr == hr_from_win32(WIN32_SERVICE_ALREADY_RUNNING)) {
-		/* A trigger (a BITS client) started it in between. */
-		step_set_detail(s, "BITS was already started again");
-		return HR_OK;
-	}
-	if (hr != HR_OK) {
-		error_format(hr, code);
-		if (rs->stopped)
-			step_set_detail(s,
-					"could not start BITS (%s); this "
-					"action stopped BITS and it is left "
-					"stopped: a stop cannot be undone "
-					"other than by the start that failed",
-					code);
-		else
-			step_set_detail(s,
-					"could not start BITS (%s); it is "
-					"left stopped",
-					code);
-		return hr;
-	}
-	step_set_detail(s, "start requested");
-	return HR_OK;
-}
-
-static hr_t
-step_wait_run(struct restart *rs, struct step *s)
-{
-	uint32_t ms = rs->ctx->settings->service_wait_ms;
-	struct svc_status st = {0};
-	char code[11];
-	hr_t hr;
-
-	if (rs->ctx->dry_run) {
-		step_set_detail(s, "would wait up to %u ms for BITS to run",
-				ms);
-		return HR_OK;
-	}
-	hr = host_service_wait(rs->ctx->host, BITS_SERVICE, SVC_RUNNING, ms,
-			       &st);
-	if (hr == HR_OK) {
-		step_set_detail(s, "BITS is running (pid %u)", st.pid);
-		return HR_OK;
-	}
-	if (hr == hr_from_win32(WIN32_SERVICE_REQUEST_TIMEOUT) &&
-	    st.state == SVC_STOPPED && st.win32_exit_code != 0) {
-		/* It started and died: its exit code says more than the
-		 * timeout. */
-		hr = hr_from_win32(st.win32_exit_code);
-		error_format(hr, code);
-		step_set_detail(s, "BITS stopped again with error %s", code);
-	} else if (hr == hr_from_win32(WIN32_SERVICE_REQUEST_TIMEOUT)) {
-		step_set_detail(s,
-				"BITS did not reach running within %u ms "
-				"(now %s)",
-				ms, svc_state_name(st.state));
-	} else {
-		error_format(hr, code);
-		step_set_detail(s, "could not query BITS while waiting (%s)",
-				code);
-	}
-	return hr;
-}
-
 static const char *const restart_bits_steps[] = {
     "stop BITS", "wait for BITS to stop", "start BITS", "wait for BITS to run",
     NULL,
 };
 
+static hr_t
+start_bits(const struct action_ctx *ctx, struct svc_guard *g, struct step *s)
+{
+	/* Also when it was stopped before: bringing BITS up is what an
+	 * administrator restarts it for. */
+	return svc_step_start(ctx, g, s, false);
+}
+
 /* In restart_bits_steps order. */
-static hr_t (*const restart_fns[])(struct restart *, struct step *) = {
-    step_stop,
-    step_wait_stop,
-    step_start,
-    step_wait_run,
+static hr_t (*const restart_fns[])(const struct action_ctx *,
+				   struct svc_guard *, struct step *) = {
+    svc_step_stop,
+    svc_step_wait_stopped,
+    start_bits,
+    svc_step_wait_running,
 };
 
-static void
-restart_prepare(struct restart *rs)
-{
-	struct host *h = rs->ctx->host;
-	struct svc_config c = {0};
-
-	rs->query = h->ops->service_status(h, BITS_SERVICE, &rs->before);
-	/* Only a guard: if the configuration cannot be read, the start
-	 * step reports the real reason should it fail. */
-	if (h->ops->service_config(h, BITS_SERVICE, &c) == HR_OK)
-		rs->disabled = c.start_type == SVC_DISABLED;
-	svc_config_clear(&c);
-}
-
-static void
-restart_record_change(struct restart *rs, struct action_result *a)
-{
-	struct host *h = rs->ctx->host;
-	struct svc_status now = {0};
-	const char *after = "unknown";
-
-	if (rs->ctx->dry_run || rs->query != HR_OK)
-		return;
-	if (h->ops->service_status(h, BITS_SERVICE, &now) == HR_OK)
-		after = svc_state_name(now.state);
-	action_add_change(a, "BITS state", svc_state_name(rs->before.state),
-			  after);
-}
-
+/* Every step is listed: those after a failure say they did not run. */
 static void
 restart_bits_run(const struct action_ctx *ctx, struct action_result *a)
 {
-	struct restart rs = {.ctx = ctx};
+	struct svc_guard g;
 	const char *failed = NULL;
 
-	restart_prepare(&rs);
+	svc_guard_read(ctx, &g, BITS_SERVICE, "delayed-auto");
 	for (size_t i = 0; restart_bits_steps[i] != NULL; i++) {
 		struct step *s =
 		    action_add_step(a, "%s", restart_bits_steps[i]);
@@ -943,7 +751,7 @@ restart_bits_run(const struct action_ctx *ctx, struct action_result *a)
 			continue;
 		}
 		t0 = plat_now_ms();
-		hr = restart_fns[i](&rs, s);
+		hr = restart_fns[i](ctx, &g, s);
 		s->duration_ms = plat_now_ms() - t0;
 		if (hr != HR_OK) {
 			s->status = STEP_FAILED;
@@ -952,7 +760,7 @@ restart_bits_run(const struct action_ctx *ctx, struct action_result *a)
 			failed = restart_bits_steps[i];
 		}
 	}
-	restart_record_change(&rs, a);
+	svc_record_restart(ctx, &g, a);
 }
 
 const struct action action_restart_bits = {

@@ -372,20 +372,41 @@ svc_undo_stop(const struct action_ctx *ctx, struct svc_guard *g,
 	s->error = hr;
 }
 
+/*
+ * "NAME state" before/after on a real run: when it differs, or, for a
+ * restart, whenever this action stopped it (a new process, even if the
+ * state reads the same; "unknown" if it can no longer be read).
+ */
+static void
+record_state(const struct action_ctx *ctx, const struct svc_guard *g,
+	     struct action_result *a, bool restart)
+{
+	struct host *h = ctx->host;
+	struct svc_status now = {0};
+	bool read, restarted = restart && g->stopped;
+	char *what;
+
+	if (ctx->dry_run || g->query != HR_OK)
+		return;
+	read = h->ops->service_status(h, g->name, &now) == HR_OK;
+	if (!restarted && (!read || now.state == g->before.state))
+		return;
+	what = xasprintf("%s state", g->name);
+	action_add_change(a, what, svc_state_name(g->before.state),
+			  read ? svc_state_name(now.state) : "unknown");
+	free(what);
+}
+
 void
 svc_record_state(const struct action_ctx *ctx, const struct svc_guard *g,
 		 struct action_result *a)
 {
-	struct host *h = ctx->host;
-	struct svc_status now = {0};
-	char *what;
+	record_state(ctx, g, a, false);
+}
 
-	if (ctx->dry_run || g->query != HR_OK ||
-	    h->ops->service_status(h, g->name, &now) != HR_OK ||
-	    now.state == g->before.state)
-		return;
-	what = xasprintf("%s state", g->name);
-	action_add_change(a, what, svc_state_name(g->before.state),
-			  svc_state_name(now.state));
-	free(what);
+void
+svc_record_restart(const struct action_ctx *ctx, const struct svc_guard *g,
+		   struct action_result *a)
+{
+	record_state(ctx, g, a, true);
 }

@@ -7,8 +7,8 @@
  * stop a disabled service (it could not be started again), wait for
  * each change with the configured deadline, and put a stopped service
  * back when a later step fails. These helpers do that for any service,
- * one step each; the actions (start-wuauserv, reset-store,
- * reset-client-id) decide the order.
+ * one step each; the actions (restart-bits, repair-bits,
+ * start-wuauserv, reset-store, reset-client-id) decide the order.
  */
 #ifndef WSUSDIAG_SVC_STEPS_H
 #define WSUSDIAG_SVC_STEPS_H
@@ -81,5 +81,12 @@ char *svc_disabled_advice(const struct svc_guard *g);
 /* Record "NAME state" before/after when a real run changed it. */
 void svc_record_state(const struct action_ctx *ctx, const struct svc_guard *g,
 		      struct action_result *a);
+/*
+ * The same for a restart: also when the state reads as it was (running
+ * before and after) once this action stopped it, since the process is
+ * new; the state after is "unknown" if it cannot be read.
+ */
+void svc_record_restart(const struct action_ctx *ctx, const struct svc_guard *g,
+			struct action_result *a);
 
 #endif
