@@ -713,23 +713,8 @@ static const char *const restart_bits_steps[] = {
     "stop BITS", "wait for BITS to stop", "start BITS", "wait for BITS to run",
     NULL,
 };
-
-static hr_t
-start_bits(const struct action_ctx *ctx, struct svc_guard *g, struct step *s)
-{
-	/* Also when it was stopped before: bringing BITS up is what an
-	 * administrator restarts it for. */
-	return svc_step_start(ctx, g, s, false);
-}
-
-/* In restart_bits_steps order. */
-static hr_t (*const restart_fns[])(const struct action_ctx *,
-				   struct svc_guard *, struct step *) = {
-    svc_step_stop,
-    svc_step_wait_stopped,
-    start_bits,
-    svc_step_wait_running,
-};
+_Static_assert(N_OF(restart_bits_steps) == SVC_RESTART_STEPS + 1,
+	       "a name for each step of svc_restart");
 
 /* Every step is listed: those after a failure say they did not run. */
 static void
@@ -751,7 +736,7 @@ restart_bits_run(const struct action_ctx *ctx, struct action_result *a)
 			continue;
 		}
 		t0 = plat_now_ms();
-		hr = restart_fns[i](ctx, &g, s);
+		hr = svc_restart[i](ctx, &g, s);
 		s->duration_ms = plat_now_ms() - t0;
 		if (hr != HR_OK) {
 			s->status = STEP_FAILED;

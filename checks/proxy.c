@@ -451,10 +451,10 @@ skip_network(struct check_result *r, const char *why)
 }
 
 static const struct proxy_probe *
-probe_not_run(const struct proxy_state *s)
+first_not_run(const struct proxy_state *s)
 {
 	for (size_t i = 0; i < s->n_probes; i++)
-		if (s->probes[i].hr == HR_PROBE_NOT_RUN)
+		if (probe_not_run(s->probes[i].hr, &s->probes[i].res))
 			return &s->probes[i];
 	return NULL;
 }
@@ -463,7 +463,7 @@ probe_not_run(const struct proxy_state *s)
 static bool
 not_probed(struct check_result *r, const struct proxy_state *s)
 {
-	const struct proxy_probe *p = probe_not_run(s);
+	const struct proxy_probe *p = first_not_run(s);
 	struct finding *f;
 	char code[11];
 

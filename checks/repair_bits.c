@@ -936,21 +936,8 @@ static const char *const restart_steps[] = {
     "start BITS",
     "wait for BITS to run",
 };
-
-static hr_t
-start_bits(const struct action_ctx *ctx, struct svc_guard *g, struct step *s)
-{
-	return svc_step_start(ctx, g, s, false);
-}
-
-/* In restart_steps order. */
-static hr_t (*const restart_fns[])(const struct action_ctx *,
-				   struct svc_guard *, struct step *) = {
-    svc_step_stop,
-    svc_step_wait_stopped,
-    start_bits,
-    svc_step_wait_running,
-};
+_Static_assert(N_OF(restart_steps) == SVC_RESTART_STEPS,
+	       "a name for each step of svc_restart");
 
 /* A running BITS of which nothing changed keeps its transfers going. */
 static bool
@@ -984,7 +971,7 @@ restart(struct repair *rp, struct action_result *a)
 			continue;
 		}
 		t0 = plat_now_ms();
-		hr = restart_fns[i](ctx, &rp->g, s);
+		hr = svc_restart[i](ctx, &rp->g, s);
 		s->duration_ms = plat_now_ms() - t0;
 		if (hr != HR_OK) {
 			s->status = STEP_FAILED;

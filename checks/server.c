@@ -1048,7 +1048,7 @@ probe_server(struct server *s)
 		port = colon != NULL ? (unsigned)atoi(colon + 1) : 80;
 	}
 	run_probe(s, &iu);
-	if (iu.hr == HR_PROBE_NOT_RUN) {
+	if (probe_not_run(iu.hr, &iu.res)) {
 		probe_did_not_run(s, &iu);
 		goto out;
 	}

@@ -328,6 +328,19 @@ svc_step_wait_running(const struct action_ctx *ctx, struct svc_guard *g,
 	return wait_running(ctx, g->name, s);
 }
 
+static hr_t
+start_anyway(const struct action_ctx *ctx, struct svc_guard *g, struct step *s)
+{
+	return svc_step_start(ctx, g, s, false);
+}
+
+svc_step_fn *const svc_restart[SVC_RESTART_STEPS] = {
+    svc_step_stop,
+    svc_step_wait_stopped,
+    start_anyway,
+    svc_step_wait_running,
+};
+
 /* Start it and wait; a service still stopping is waited for first. */
 static hr_t
 start_again(const struct action_ctx *ctx, struct svc_guard *g, struct step *s)

@@ -65,6 +65,17 @@ hr_t svc_step_start(const struct action_ctx *ctx, struct svc_guard *g,
 hr_t svc_step_wait_running(const struct action_ctx *ctx, struct svc_guard *g,
 			   struct step *s);
 
+typedef hr_t svc_step_fn(const struct action_ctx *ctx, struct svc_guard *g,
+			 struct step *s);
+
+/*
+ * A restart, one step each, in this order: stop, wait for it to stop,
+ * start (also when it was stopped before: bringing it up is what a
+ * restart is for), wait for it to run.
+ */
+#define SVC_RESTART_STEPS 4
+extern svc_step_fn *const svc_restart[SVC_RESTART_STEPS];
+
 /*
  * Undo a stop after a later step failed: "start NAME again" (start and
  * wait), status undone, or failed with the error. Adds nothing when

@@ -346,6 +346,15 @@ struct probe_result {
  */
 #define HR_PROBE_NOT_RUN 0x80072EE4u
 
+/* Whether a probe learnt nothing about the network: it could not run
+ * and no phase completed (the same code after a phase is a failure
+ * there, and the phase says which). */
+static inline bool
+probe_not_run(hr_t hr, const struct probe_result *r)
+{
+	return hr == HR_PROBE_NOT_RUN && r->reached == 0;
+}
+
 /* ---- the interface ----------------------------------------------------- */
 
 struct host;

@@ -49,6 +49,9 @@
  *              answers for the levels it lacks); config wins over it;
  *              hang_start, hang_stop: bool: the call succeeds but the
  *              service stays START_PENDING / STOP_PENDING;
+ *              exit_on_start: CODE: StartServiceW succeeds and the
+ *              service stops at once with that exit code (with 1066,
+ *              its service_exit_code says why);
  *              delay_ms: every operation on the service sleeps first } } }
  *
  *   A start mirrors the SCM: a missing service is 1060, disabled 1058,

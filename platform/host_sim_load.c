@@ -346,6 +346,7 @@ static const struct field svc_fault_fields[] = {
     {"config_ops", K_OBJ, false, NULL, config_op_fields, NULL, NULL},
     {"hang_start", K_BOOL, false, NULL, NULL, NULL, NULL},
     {"hang_stop", K_BOOL, false, NULL, NULL, NULL, NULL},
+    {"exit_on_start", K_CODE, false, NULL, NULL, NULL, NULL},
     {"delay_ms", K_U32, false, NULL, NULL, NULL, NULL},
     {NULL, 0, false, NULL, NULL, NULL, NULL},
 };

@@ -528,6 +528,7 @@ agent_starts(struct sim *s)
 static hr_t
 start_service(struct sim *s, cJSON *svc, unsigned depth)
 {
+	uint64_t exit;
 	hr_t hr;
 
 	if ((hr = svc_fault(svc, "start")) != HR_OK)
@@ -544,6 +545,12 @@ start_service(struct sim *s, cJSON *svc, unsigned depth)
 		/* The SCM records why the service did not come up. */
 		sim_set(svc, "exit_code", cJSON_CreateNumber(hr & 0xFFFFu));
 		return hr;
+	}
+	if ((exit = sim_u64(sim_child(svc, "fault"), "exit_on_start", 0)) !=
+	    0) {
+		/* It ran and died: the start itself succeeded. */
+		sim_set(svc, "exit_code", cJSON_CreateNumber((double)exit));
+		return HR_OK;
 	}
 	sim_set(svc, "pid", cJSON_CreateNumber(new_pid(s)));
 	sim_set(svc, "exit_code", cJSON_CreateNumber(0));

@@ -572,18 +572,18 @@ plat_http_probe(const struct probe_request *req, struct probe_result *out)
 	if (!curl_loaded()) {
 		out->detail =
 		    xasprintf("libcurl could not be loaded: %s", curl.error);
-		return hr_from_win32(WINHTTP_INTERNAL_ERROR);
+		return HR_PROBE_NOT_RUN;
 	}
 	if (plat_probe_global_init() != 0 ||
 	    (c = curl.fn.easy_init()) == NULL) {
 		out->detail = xstrdup("libcurl could not be initialised");
-		hr = hr_from_win32(WINHTTP_INTERNAL_ERROR);
+		hr = HR_PROBE_NOT_RUN;
 		goto out;
 	}
 	if (!configure(c, req, out, errbuf, &proxy_url)) {
 		out->detail = xasprintf("libcurl refused an option: %s",
 					errbuf[0] != '\0' ? errbuf : "?");
-		hr = hr_from_win32(WINHTTP_INTERNAL_ERROR);
+		hr = HR_PROBE_NOT_RUN;
 		goto out;
 	}
 	rc = curl.fn.easy_perform(c);

@@ -35,29 +35,14 @@ debian_flags() {
 build_libmicrohttpd() {
 	local log=$logs/libmicrohttpd.log b=$build/libmicrohttpd
 
-	# Debian regenerates the autotools files (dh_autoreconf); a patch
-	# touching them would need that here too.
-	if [ "$dir/configure.ac" -nt "$dir/configure" ]; then
-		die "libmicrohttpd: configure.ac is newer than configure (patched?)"
-	fi
-	rm -rf "$b"
-	mkdir -p "$b"
-	(cd "$b" && run "$log" "$dir/configure" --prefix="$prefix" \
-		--with-threads=posix --disable-https \
-		--disable-doc --disable-examples --disable-curl \
-		--enable-static --disable-shared --disable-nls \
-		--disable-dependency-tracking \
-		CFLAGS="$(debian_flags CFLAGS)" \
+	mhd_configure --with-threads=posix CFLAGS="$(debian_flags CFLAGS)" \
 		CPPFLAGS="$(debian_flags CPPFLAGS)" \
-		LDFLAGS="$(debian_flags LDFLAGS)")
+		LDFLAGS="$(debian_flags LDFLAGS)"
 	# The daemon's event loops rely on these (daemon/httpd.c).
 	grep -q '^#define EPOLL_SUPPORT 1' "$b/MHD_config.h" ||
 		die "libmicrohttpd: configure left out epoll"
 	grep -q '^#define MHD_USE_POSIX_THREADS 1' "$b/MHD_config.h" ||
 		die "libmicrohttpd: configure did not choose POSIX threads"
-	if grep -q '^#define HTTPS_SUPPORT 1' "$b/MHD_config.h"; then
-		die "libmicrohttpd: configure kept HTTPS"
-	fi
 	run "$log" make -C "$b" -j"$jobs"
 	run "$log" make -C "$b" install
 }
@@ -65,7 +50,7 @@ build_libmicrohttpd() {
 # recipe LIB VERSION: what the stamp of LIB must say.
 recipe() {
 	printf 'version=%s recipe=%s\n' "$2" "$({
-		declare -f fetch debian_flags "build_$1"
+		declare -f fetch mhd_configure debian_flags "build_$1"
 		debian_flags CFLAGS
 		gcc --version | head -n 1
 	} | sha256sum | cut -c1-16)"

@@ -53,26 +53,14 @@ cmake_build() { # cmake_build LOG SRCDIR BUILDDIR -D...
 	run "$log" cmake --install "$b"
 }
 
-# libmicrohttpd's own TLS (GnuTLS) is off: the daemon terminates TLS with
-# mbedTLS and hands MHD plain sockets. Threads must be native Win32 ones
-# (not winpthreads): 0.9.75's configure only detects those in "auto" mode
+# libmicrohttpd as mhd_configure (debsrc.sh) has it. Threads must be
+# native Win32 ones (not winpthreads): 0.9.75's configure only detects those in "auto" mode
 # (--with-threads=w32 fails: "W32 threads are not available"), so auto it
 # is, and the choice is checked after.
 build_libmicrohttpd() {
 	local log=$logs/libmicrohttpd.log b=$build/libmicrohttpd
 
-	# Debian regenerates the autotools files (dh_autoreconf); a patch
-	# touching them would need that here too.
-	if [ "$dir/configure.ac" -nt "$dir/configure" ]; then
-		die "libmicrohttpd: configure.ac is newer than configure (patched?)"
-	fi
-	rm -rf "$b"
-	mkdir -p "$b"
-	(cd "$b" && run "$log" "$dir/configure" --host=$host \
-		--prefix="$prefix" --with-threads=auto --disable-https \
-		--disable-doc --disable-examples --disable-curl \
-		--enable-static --disable-shared --disable-nls \
-		--disable-dependency-tracking CFLAGS="-O2 $harden")
+	mhd_configure --host=$host --with-threads=auto CFLAGS="-O2 $harden"
 	grep -q '^#define MHD_USE_W32_THREADS 1' "$b/MHD_config.h" ||
 		die "libmicrohttpd: configure did not choose W32 threads"
 	# On MinGW configure marks the API __declspec(dllexport) even for a
@@ -169,7 +157,7 @@ toolchain_id() {
 # recipe LIB VERSION: what the stamp of LIB must say.
 recipe() {
 	printf 'version=%s recipe=%s\n' "$2" "$({
-		declare -f fetch cmake_build "build_$1"
+		declare -f fetch mhd_configure cmake_build "build_$1"
 		echo "$harden"
 		toolchain_id
 	} | sha256sum | cut -c1-16)"

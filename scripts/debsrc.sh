@@ -173,6 +173,31 @@ fetch() {
 	fi
 }
 
+# mhd_configure ARG...: configure libmicrohttpd from the fetched tree
+# $dir into a fresh $build/libmicrohttpd, static and without its HTTPS
+# (GnuTLS): the daemon terminates TLS with mbedTLS and hands MHD plain
+# sockets. Both builds configure it here, so they ship the same MHD;
+# ARG... adds what differs (host, threads, flags).
+mhd_configure() {
+	local b=$build/libmicrohttpd
+
+	# Debian regenerates the autotools files (dh_autoreconf); a patch
+	# touching them would need that here too.
+	if [ "$dir/configure.ac" -nt "$dir/configure" ]; then
+		die "libmicrohttpd: configure.ac is newer than configure (patched?)"
+	fi
+	rm -rf "$b"
+	mkdir -p "$b"
+	(cd "$b" && run "$logs/libmicrohttpd.log" "$dir/configure" \
+		--prefix="$prefix" --disable-https \
+		--disable-doc --disable-examples --disable-curl \
+		--enable-static --disable-shared --disable-nls \
+		--disable-dependency-tracking "$@")
+	if grep -q '^#define HTTPS_SUPPORT 1' "$b/MHD_config.h"; then
+		die "libmicrohttpd: configure kept HTTPS"
+	fi
+}
+
 # --- 4. versions, stamps, builds --------------------------------------------
 
 # debsrc_init: the directories and the lock, the packages, deb-src.

@@ -226,17 +226,25 @@ expect_timeout_result(const cJSON *check)
 	cr_expect_lt(member(check, "duration_ms")->valuedouble, CHECK_BOUND_MS);
 }
 
+/* other is called once waiting's probe waits on the silent server. */
+static void
+call_while_probing(struct timed *waiting, struct timed *other)
+{
+	pthread_t t;
+
+	cr_assert_eq(pthread_create(&t, NULL, call_thread, waiting), 0);
+	wait_for_probe();
+	timed_call(other);
+	pthread_join(t, NULL);
+}
+
 Test(server_deadline,
      never_answering_server_costs_one_timeout_and_blocks_nothing)
 {
 	struct timed check = {.path = "/checks/server", .token = READ_TOKEN};
 	struct timed health = {.path = "/health"};
-	pthread_t t;
 
-	cr_assert_eq(pthread_create(&t, NULL, call_thread, &check), 0);
-	wait_for_probe();
-	timed_call(&health);
-	pthread_join(t, NULL);
+	call_while_probing(&check, &health);
 
 	cr_assert_eq(health.r.status, 200, "/health: %ld (curl %d) %s",
 		     health.r.status, health.r.curl_code, health.r.body);
@@ -272,12 +280,8 @@ Test(server_deadline, a_waiting_check_delays_no_other_check)
 {
 	struct timed server = {.path = "/checks/server", .token = READ_TOKEN};
 	struct timed bits = {.path = "/checks/bits", .token = READ_TOKEN};
-	pthread_t t;
 
-	cr_assert_eq(pthread_create(&t, NULL, call_thread, &server), 0);
-	wait_for_probe();
-	timed_call(&bits);
-	pthread_join(t, NULL);
+	call_while_probing(&server, &bits);
 
 	cr_assert_eq(bits.r.status, 200, "/checks/bits: %ld (curl %d) %s",
 		     bits.r.status, bits.r.curl_code, bits.r.body);

@@ -206,60 +206,18 @@ Test(restart_bits, other_start_error_leaves_bits_stopped)
 
 /*
  * A BITS that starts and dies at once: StartServiceW succeeds, the
- * service stops again with its own code (the SCM's 1066). The same sim
- * host with its start and status calls changed (its ops table swapped).
+ * service stops again with its own code (the SCM's 1066).
  */
-struct died_ops {
-	struct host_ops ops; /* first: h->ops points here */
-	const struct host_ops *orig;
-	bool started;
-};
-
-static hr_t
-died_start(struct host *h, const char *name)
-{
-	struct died_ops *w = (struct died_ops *)h->ops;
-
-	(void)name;
-	w->started = true;
-	return HR_OK;
-}
-
-static hr_t
-died_status(struct host *h, const char *name, struct svc_status *out)
-{
-	const struct died_ops *w = (const struct died_ops *)h->ops;
-	hr_t hr = w->orig->service_status(h, name, out);
-
-	if (hr == HR_OK && w->started) {
-		out->win32_exit_code = 1066; /* ERROR_SERVICE_SPECIFIC_ERROR */
-		out->service_exit_code = 0x80004005u;
-	}
-	return hr;
-}
-
-static void
-died_close(struct host *h)
-{
-	struct died_ops *w = (struct died_ops *)h->ops;
-
-	h->ops = w->orig;
-	free(w);
-	host_close(h);
-}
-
 Test(restart_bits, a_start_that_died_is_its_exit_code)
 {
-	struct host *h = fx_open_example("healthy.json");
-	struct died_ops *w = xcalloc(1, sizeof(*w));
+	cJSON *doc = fx_load_example("healthy.json");
+	cJSON *bits = fx_service_of(doc, "BITS");
 	struct action_result a;
+	struct host *h;
 
-	w->orig = h->ops;
-	w->ops = *h->ops;
-	w->ops.service_start = died_start;
-	w->ops.service_status = died_status;
-	w->ops.close = died_close;
-	h->ops = &w->ops;
+	fx_set_sub(bits, "fault", "exit_on_start", cJSON_CreateNumber(1066));
+	fx_set_str(bits, "service_exit_code", "0x80004005");
+	h = fx_open_doc_take(doc);
 	restart(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 4);

@@ -463,6 +463,25 @@ Test(sim, hang_start_times_out_the_wait)
 	host_close(h);
 }
 
+/* The start succeeds; the service is already gone, with its exit code. */
+Test(sim, exit_on_start_stops_with_the_exit_code)
+{
+	struct host *h = open_with(
+	    "\"services\":{\"S\":{\"service_exit_code\":\"0x80004005\","
+	    "\"fault\":{\"exit_on_start\":1066}}}");
+	struct svc_status st;
+
+	cr_assert_eq(h->ops->service_start(h, "S"), HR_OK);
+	cr_assert_eq(h->ops->service_status(h, "S", &st), HR_OK);
+	cr_assert_eq(st.state, SVC_STOPPED);
+	cr_assert_eq(st.pid, 0);
+	cr_assert_eq(st.win32_exit_code, 1066);
+	cr_assert_eq(st.service_exit_code, 0x80004005u);
+	cr_assert_eq(host_service_wait(h, "S", SVC_RUNNING, 120, &st),
+		     0x8007041Du);
+	host_close(h);
+}
+
 Test(sim, hang_stop_stays_stop_pending)
 {
 	struct host *h = open_with("\"services\":{\"S\":{\"state\":\"running\","
