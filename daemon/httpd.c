@@ -1,15 +1,18 @@
 /*
- * httpd.c: libmicrohttpd behind the TLS listener. MHD never listens and
- * never sees TLS: the listener hands it one end of a socket pair per
- * connection with the real peer address (MHD_add_connection), and the
- * verified client-certificate CN, registered here by fd, becomes the
- * connection's socket context when MHD announces the connection.
+ * httpd.c: libmicrohttpd behind the TLS listener. MHD never listens,
+ * never sees TLS and has no thread of its own: each event loop of the
+ * listener drives one MHD daemon in MHD's "external" mode, hands it one
+ * end of a socket pair per connection with the real peer address
+ * (MHD_add_connection), and runs it right after it has pumped bytes in
+ * or out, so a request is answered within the loop's round that read
+ * it, without a hand-off between threads. The verified
+ * client-certificate CN becomes the connection's socket context while
+ * MHD_add_connection announces the connection.
  *
- * MHD runs a single thread of its own for all connections. A request
- * whose handler may wait (route.blocks: checks, actions, /report,
- * /version) is suspended and answered by a worker thread of its own,
- * then resumed, so that a service stop of thirty seconds delays nobody
- * else.
+ * A request whose handler may wait (route.blocks: checks, actions,
+ * /report, /version) is suspended and answered by a worker thread of
+ * its own, which then resumes it and wakes the loop, so that a service
+ * stop of thirty seconds delays nobody else.
  */
 #include "daemon/httpd.h"
 
@@ -23,26 +26,28 @@
 #include "daemon/log.h"
 #include "platform/thread.h"
 
-struct pending {
-	plat_sock fd;
-	char cn[256];
-};
-
 struct conn_info {
 	char cn[256];
 	char peer[64];
 };
 
 struct httpd {
-	struct MHD_Daemon *mhd;
 	const struct api_ctx *api;
-	size_t body_limit;
-	size_t head_limit;
+	struct httpd_limits lim;
 	struct plat_mutex *m;
 	struct plat_cond *done; /* a worker ended */
 	unsigned workers;	/* running; under m */
-	struct pending *pending;
-	size_t n_pending, cap_pending;
+	struct httpd_mhd **mhds;
+	size_t n_mhds, cap_mhds; /* under m */
+};
+
+struct httpd_mhd {
+	struct httpd *h;
+	struct MHD_Daemon *mhd;
+	/* [1]: written by a worker that resumed a request; [0]: watched. */
+	plat_sock wake[2];
+	const char *adding_cn; /* during MHD_add_connection */
+	bool selects;	       /* MHD polls with select(), not epoll */
 };
 
 /*
@@ -60,35 +65,19 @@ struct req_ctx {
 	bool answered;
 	uint64_t t0;
 	/* A request handed to a worker: */
-	struct httpd *h;
+	struct httpd_mhd *m;
 	struct MHD_Connection *conn;
 	struct api_request req;
 	struct api_response res;
 	bool ready; /* res is the worker's answer, to be sent */
 };
 
-/* Take the pending identity registered for fd, if any. */
-static void
-take_pending(struct httpd *h, plat_sock fd, char *cn, size_t cnlen)
-{
-	cn[0] = '\0';
-	plat_mutex_lock(h->m);
-	for (size_t i = 0; i < h->n_pending; i++) {
-		if (h->pending[i].fd == fd) {
-			snprintf(cn, cnlen, "%s", h->pending[i].cn);
-			h->pending[i] = h->pending[--h->n_pending];
-			break;
-		}
-	}
-	plat_mutex_unlock(h->m);
-}
-
 static void
 on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
 	      enum MHD_ConnectionNotificationCode what)
 {
-	struct httpd *h = cls;
-	const union MHD_ConnectionInfo *fdi, *ai;
+	struct httpd_mhd *m = cls;
+	const union MHD_ConnectionInfo *ai;
 	struct conn_info *ci;
 
 	if (what == MHD_CONNECTION_NOTIFY_CLOSED) {
@@ -97,10 +86,9 @@ on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
 		return;
 	}
 	ci = xcalloc(1, sizeof(*ci));
-	fdi = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-	if (fdi != NULL)
-		take_pending(h, (plat_sock)fdi->connect_fd, ci->cn,
-			     sizeof(ci->cn));
+	/* Called from within MHD_add_connection: see httpd_add. */
+	snprintf(ci->cn, sizeof(ci->cn), "%s",
+		 m->adding_cn ? m->adding_cn : "");
 	ai = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (ai != NULL)
 		plat_sockaddr_text(ai->client_addr, ci->peer, sizeof(ci->peer));
@@ -196,21 +184,33 @@ send_answer(struct MHD_Connection *conn, struct req_ctx *rc)
 	return ok;
 }
 
-/* Answer a suspended request and let MHD send the answer. */
+/* The loop runs MHD once it has read this: a full pair is woken already. */
+static void
+wake(struct httpd_mhd *m)
+{
+	(void)plat_send(m->wake[1], "w", 1);
+}
+
+/*
+ * Answer a suspended request and have its loop's MHD send the answer.
+ * MHD may complete the request and free rc once it is resumed.
+ */
 static void
 serve_suspended(struct req_ctx *rc)
 {
-	api_handle(rc->h->api, &rc->req, &rc->res);
+	struct httpd_mhd *m = rc->m;
+
+	api_handle(m->h->api, &rc->req, &rc->res);
 	rc->ready = true;
-	/* MHD may complete the request and free rc from here on. */
 	MHD_resume_connection(rc->conn);
+	wake(m);
 }
 
 static void
 worker_main(void *arg)
 {
 	struct req_ctx *rc = arg;
-	struct httpd *h = rc->h;
+	struct httpd *h = rc->m->h;
 
 	serve_suspended(rc);
 	plat_mutex_lock(h->m);
@@ -220,14 +220,17 @@ worker_main(void *arg)
 }
 
 /*
- * Off MHD's thread: suspended until the worker has the answer, then
- * on_request sends it. Without a thread to spare, the answer is made
- * here, the same way, and everyone else waits for it.
+ * Off the loop's thread: suspended until the worker has the answer,
+ * then on_request sends it. Without a thread to spare, the answer is
+ * made here, the same way, and the loop's other connections wait.
  */
 static void
-hand_to_worker(struct httpd *h, struct MHD_Connection *conn, struct req_ctx *rc)
+hand_to_worker(struct httpd_mhd *m, struct MHD_Connection *conn,
+	       struct req_ctx *rc)
 {
-	rc->h = h;
+	struct httpd *h = m->h;
+
+	rc->m = m;
 	rc->conn = conn;
 	MHD_suspend_connection(conn);
 	plat_mutex_lock(h->m);
@@ -238,21 +241,21 @@ hand_to_worker(struct httpd *h, struct MHD_Connection *conn, struct req_ctx *rc)
 	plat_mutex_lock(h->m);
 	h->workers--;
 	plat_mutex_unlock(h->m);
-	log_warnx("%s %s %s: no worker thread; answered on the HTTP thread",
+	log_warnx("%s %s %s: no worker thread; answered on the loop's thread",
 		  rc->req.peer, rc->req.method, rc->req.path);
 	serve_suspended(rc);
 }
 
 static enum MHD_Result
-answer(struct httpd *h, struct MHD_Connection *conn, const char *url,
+answer(struct httpd_mhd *m, struct MHD_Connection *conn, const char *url,
        const char *method, struct req_ctx *rc)
 {
 	make_request(conn, url, method, rc);
 	if (!rc->too_large && api_may_block(method, url)) {
-		hand_to_worker(h, conn, rc);
+		hand_to_worker(m, conn, rc);
 		return MHD_YES;
 	}
-	api_handle(h->api, &rc->req, &rc->res);
+	api_handle(m->h->api, &rc->req, &rc->res);
 	return send_answer(conn, rc);
 }
 
@@ -263,7 +266,7 @@ declared_too_large(struct httpd *h, struct MHD_Connection *conn)
 	const char *cl = MHD_lookup_connection_value(
 	    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 
-	return cl != NULL && strtoull(cl, NULL, 10) > h->body_limit;
+	return cl != NULL && strtoull(cl, NULL, 10) > h->lim.body_bytes;
 }
 
 /*
@@ -274,7 +277,7 @@ declared_too_large(struct httpd *h, struct MHD_Connection *conn)
 static bool
 take_body(struct httpd *h, struct req_ctx *rc, const char *upload, size_t n)
 {
-	if (!rc->too_large && rc->len + n <= h->body_limit) {
+	if (!rc->too_large && rc->len + n <= h->lim.body_bytes) {
 		rc->body = xgrow(rc->body, &rc->cap, rc->len + n, 1);
 		memcpy(rc->body + rc->len, upload, n);
 		rc->len += n;
@@ -290,7 +293,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	   const char *method, const char *version, const char *upload,
 	   size_t *upload_size, void **con_cls)
 {
-	struct httpd *h = cls;
+	struct httpd_mhd *m = cls;
+	struct httpd *h = m->h;
 	struct req_ctx *rc = *con_cls;
 
 	(void)version;
@@ -301,7 +305,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		if (!declared_too_large(h, conn))
 			return MHD_YES;
 		rc->too_large = true;
-		return answer(h, conn, url, method, rc);
+		return answer(m, conn, url, method, rc);
 	}
 	if (rc->ready) {
 		rc->ready = false;
@@ -323,22 +327,63 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 			 url, DISCARD_MAX);
 		return MHD_NO;
 	}
-	return answer(h, conn, url, method, rc);
+	return answer(m, conn, url, method, rc);
 }
 
 struct httpd *
-httpd_start(const struct api_ctx *api, const struct httpd_limits *lim,
-	    char *err, size_t errlen)
+httpd_new(const struct api_ctx *api, const struct httpd_limits *lim)
 {
 	struct httpd *h = xcalloc(1, sizeof(*h));
-	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD |
-			 MHD_USE_NO_LISTEN_SOCKET | MHD_ALLOW_SUSPEND_RESUME;
 
 	h->api = api;
-	h->body_limit = lim->body_bytes;
-	h->head_limit = lim->head_bytes;
+	h->lim = *lim;
 	h->m = plat_mutex_new();
 	h->done = plat_cond_new();
+	return h;
+}
+
+/*
+ * MHD 0.9.75 driven from outside polls with epoll where it has it; on
+ * Windows it can only select(), over an fd_set it sizes for 2048
+ * sockets, its own wake-up socket among them. A connection over that
+ * is refused at MHD_add_connection (the listener says so) instead of
+ * failing every select.
+ */
+static unsigned
+mhd_connection_limit(const struct httpd_limits *lim)
+{
+	unsigned n = lim->connections * 2u;
+
+#ifdef _WIN32
+	if (n > 2000)
+		n = 2000;
+#endif
+	return n;
+}
+
+static void
+mhd_free(struct httpd_mhd *m)
+{
+	if (m->mhd != NULL)
+		MHD_stop_daemon(m->mhd);
+	plat_close_sock(m->wake[0]);
+	plat_close_sock(m->wake[1]);
+	free(m);
+}
+
+struct httpd_mhd *
+httpd_mhd_new(struct httpd *h, char *err, size_t errlen)
+{
+	struct httpd_mhd *m = xcalloc(1, sizeof(*m));
+	const struct httpd_limits *lim = &h->lim;
+
+	m->h = h;
+	m->wake[0] = m->wake[1] = PLAT_SOCK_INVALID;
+	if (plat_sock_pair(m->wake) != 0 ||
+	    plat_set_nonblock(m->wake[1]) != 0) {
+		snprintf(err, errlen, "socket pair: %s", plat_sock_strerror());
+		goto fail;
+	}
 	/*
 	 * The listener enforces the connection limit. MHD's, twice as
 	 * large, is only a backstop: a connection the listener has let go
@@ -347,50 +392,91 @@ httpd_start(const struct api_ctx *api, const struct httpd_limits *lim,
 	 * that limit (reqhead.h), and a field costs MHD's pool about 64
 	 * bytes besides its text.
 	 */
-	h->mhd = MHD_start_daemon(
-	    flags, 0, NULL, NULL, on_request, h, MHD_OPTION_CONNECTION_TIMEOUT,
+	m->mhd = MHD_start_daemon(
+	    MHD_USE_AUTO | MHD_USE_NO_LISTEN_SOCKET | MHD_ALLOW_SUSPEND_RESUME,
+	    0, NULL, NULL, on_request, m, MHD_OPTION_CONNECTION_TIMEOUT,
 	    (unsigned)lim->idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
-	    (unsigned)lim->connections * 2, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-	    lim->head_bytes * 2, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
-	if (h->mhd == NULL) {
+	    mhd_connection_limit(lim), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    lim->head_bytes * 2, MHD_OPTION_NOTIFY_CONNECTION, on_connection, m,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, m, MHD_OPTION_END);
+	if (m->mhd == NULL) {
 		snprintf(err, errlen, "libmicrohttpd did not start");
-		plat_cond_free(h->done);
-		plat_mutex_free(h->m);
-		free(h);
-		return NULL;
+		goto fail;
 	}
-	return h;
+	m->selects =
+	    (MHD_get_daemon_info(m->mhd, MHD_DAEMON_INFO_FLAGS)->flags &
+	     MHD_USE_EPOLL) == 0;
+	plat_mutex_lock(h->m);
+	h->mhds = xgrow(h->mhds, &h->cap_mhds, h->n_mhds, sizeof(*h->mhds));
+	h->mhds[h->n_mhds++] = m;
+	plat_mutex_unlock(h->m);
+	return m;
+fail:
+	mhd_free(m);
+	return NULL;
 }
 
 int
-httpd_add(struct httpd *h, plat_sock fd, const void *peer, uint32_t peerlen,
+httpd_add(struct httpd_mhd *m, plat_sock fd, const void *peer, uint32_t peerlen,
 	  const char *cn)
 {
-	plat_mutex_lock(h->m);
-	h->pending = xgrow(h->pending, &h->cap_pending, h->n_pending,
-			   sizeof(*h->pending));
-	h->pending[h->n_pending].fd = fd;
-	snprintf(h->pending[h->n_pending].cn,
-		 sizeof(h->pending[h->n_pending].cn), "%s", cn ? cn : "");
-	h->n_pending++;
-	plat_mutex_unlock(h->m);
-	if (MHD_add_connection(h->mhd, (MHD_socket)fd, peer,
-			       (socklen_t)peerlen) == MHD_YES)
-		return 0;
-	/* MHD closed fd; forget the identity registered for it. */
-	{
-		char dummy[256];
+	enum MHD_Result ok;
 
-		take_pending(h, fd, dummy, sizeof(dummy));
-	}
-	return -1;
+	/*
+	 * Without a thread of its own, MHD announces the connection
+	 * (on_connection) before MHD_add_connection returns.
+	 */
+	m->adding_cn = cn;
+	ok = MHD_add_connection(m->mhd, (MHD_socket)fd, peer,
+				(socklen_t)peerlen);
+	m->adding_cn = NULL;
+	return ok == MHD_YES ? 0 : -1;
+}
+
+/*
+ * With epoll, MHD writes an answer in the run that queued it, and a
+ * connection with work left makes httpd_timeout_ms 0. With select()
+ * (Windows), MHD 0.9.75 writes only to sockets that select() found
+ * writable, and it asks only for those that had an answer queued
+ * before the run: a second run writes what the first queued.
+ */
+void
+httpd_run(struct httpd_mhd *m)
+{
+	MHD_run(m->mhd);
+	if (m->selects)
+		MHD_run(m->mhd);
+}
+
+int
+httpd_timeout_ms(struct httpd_mhd *m)
+{
+	MHD_UNSIGNED_LONG_LONG t;
+
+	if (MHD_get_timeout(m->mhd, &t) != MHD_YES)
+		return -1;
+	return t < 60000 ? (int)t : 60000;
+}
+
+plat_sock
+httpd_wake_sock(const struct httpd_mhd *m)
+{
+	return m->wake[0];
+}
+
+void
+httpd_woken(struct httpd_mhd *m)
+{
+	char buf[64];
+
+	while (plat_recv(m->wake[0], buf, sizeof(buf)) > 0)
+		;
 }
 
 size_t
 httpd_head_bytes(const struct httpd *h)
 {
-	return h->head_limit;
+	return h->lim.head_bytes;
 }
 
 void
@@ -400,15 +486,17 @@ httpd_stop(struct httpd *h)
 		return;
 	/*
 	 * The listener has drained, so every connection has closed; a
-	 * worker may still be returning from its resume.
+	 * worker may still be returning from its resume, or still be
+	 * answering a request whose client left.
 	 */
 	plat_mutex_lock(h->m);
 	while (h->workers > 0)
 		plat_cond_wait_until(h->done, h->m, plat_now_ms() + 1000);
 	plat_mutex_unlock(h->m);
-	MHD_stop_daemon(h->mhd);
+	for (size_t i = 0; i < h->n_mhds; i++)
+		mhd_free(h->mhds[i]);
+	free(h->mhds);
 	plat_cond_free(h->done);
 	plat_mutex_free(h->m);
-	free(h->pending);
 	free(h);
 }

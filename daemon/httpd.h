@@ -1,7 +1,9 @@
 /*
- * httpd.h: the HTTP layer (libmicrohttpd on one thread of its own, no
- * listen socket of its own, a worker thread for each request that may
- * wait) between the listener and api_handle().
+ * httpd.h: the HTTP layer between the listener and api_handle():
+ * libmicrohttpd without a listen socket and without a thread of its
+ * own. Each event loop of the listener drives one MHD daemon on its own
+ * thread, and a request whose handler may wait is answered by a worker
+ * thread of its own.
  */
 #ifndef WSUSDIAG_HTTPD_H
 #define WSUSDIAG_HTTPD_H
@@ -24,20 +26,44 @@ struct httpd_limits {
 	size_t head_bytes;
 };
 
+/* What the MHD daemons share: the API, the limits, the workers. */
 struct httpd;
+/* One MHD daemon, driven by one event loop. */
+struct httpd_mhd;
 
-struct httpd *httpd_start(const struct api_ctx *api,
-			  const struct httpd_limits *lim, char *err,
-			  size_t errlen);
+struct httpd *httpd_new(const struct api_ctx *api,
+			const struct httpd_limits *lim);
+/*
+ * An MHD daemon for the calling event loop, or NULL with err. The
+ * httpd owns it: httpd_stop frees it, since a worker may still
+ * resume a request on it after its loop has ended.
+ */
+struct httpd_mhd *httpd_mhd_new(struct httpd *h, char *err, size_t errlen);
 /*
  * Hand over a connected socket with the real peer address and the
  * verified client-certificate CN (NULL or "" for none). MHD owns fd
  * afterwards, also on failure (-1).
  */
-int httpd_add(struct httpd *h, plat_sock fd, const void *peer, uint32_t peerlen,
-	      const char *cn);
+int httpd_add(struct httpd_mhd *m, plat_sock fd, const void *peer,
+	      uint32_t peerlen, const char *cn);
+/*
+ * Let MHD do what it can now, without waiting. The loop calls it after
+ * it wrote to, read from, shut down or closed its end of a pair, once
+ * httpd_woken said so, and when httpd_timeout_ms has passed: MHD's
+ * sockets change state only through these.
+ */
+void httpd_run(struct httpd_mhd *m);
+/* Milliseconds until MHD must run (idle timeouts); -1: not by itself. */
+int httpd_timeout_ms(struct httpd_mhd *m);
+/*
+ * Readable when a worker has answered a request of m's: the loop
+ * watches it and then calls httpd_woken and httpd_run.
+ */
+plat_sock httpd_wake_sock(const struct httpd_mhd *m);
+void httpd_woken(struct httpd_mhd *m);
 /* lim->head_bytes, for the listener. */
 size_t httpd_head_bytes(const struct httpd *h);
+/* After the listener has drained: waits for the workers, frees all. */
 void httpd_stop(struct httpd *h);
 
 #endif

@@ -4,6 +4,10 @@
  * deadline, and then pumps bytes between the TLS session and one end of
  * a socket pair whose other end belongs to libmicrohttpd.
  *
+ * Each loop also drives an MHD daemon of its own (httpd.h): after a
+ * round has pumped requests in, it runs MHD and reads the answers back
+ * in the same round, so that a request costs no thread hand-off.
+ *
  * A few event loops (one per processor, at most LOOPS_MAX) share the
  * listening socket; each drives the connections it accepted without
  * ever blocking: sniffing, handshake, pump, last answer, graceful
@@ -113,14 +117,17 @@ struct watch {
 	int revents; /* of this round */
 };
 
-/* An event loop: the connections it accepted, and its poller. */
+/* An event loop: the connections it accepted, its poller, its MHD. */
 struct loop {
 	struct listener *l;
 	struct conn **conns;
 	size_t n_conns, cap_conns;
 	struct plat_poller *poller;
 	struct plat_event ev[EVENTS_MAX];
-	struct watch w_wake, w_listen;
+	struct watch w_wake, w_listen, w_mhd;
+	struct httpd_mhd *mhd;
+	bool mhd_due;	       /* a pair's end changed: MHD must run */
+	uint64_t mhd_at;       /* ms; when MHD must run by itself */
 	uint64_t accept_after; /* ms; 0 unless accept() ran out */
 	bool stopping;	       /* seen the stop: accepts no more */
 };
@@ -154,7 +161,9 @@ struct pump {
 	bool net_eof;	     /* nothing more from the client */
 	bool sp_shut;	     /* MHD was told so */
 	bool sp_eof;	     /* MHD closed its end: answers complete */
+	bool fed;	     /* gave MHD input in this round */
 	bool waiting;	     /* as last told to the listener */
+	unsigned answered;   /* head.answered, as last told */
 	struct reqhead head; /* where the request heads are */
 };
 
@@ -538,8 +547,10 @@ pump_free(struct conn *c)
 {
 	if (c->p == NULL)
 		return;
-	if (c->p->sp != PLAT_SOCK_INVALID)
+	if (c->p->sp != PLAT_SOCK_INVALID) {
 		unwatch(c, c->p->sp, &c->ws);
+		c->lp->mhd_due = true; /* to see its end of the pair close */
+	}
 	plat_close_sock(c->p->sp);
 	free(c->p);
 	c->p = NULL;
@@ -621,8 +632,9 @@ do_flush(struct conn *c)
 /*
  * Tell the listener whether this session waits for a request with
  * nothing in flight (it may then be evicted, see longest_waiting). The
- * time is when the wait began: a slowly dripped head does not renew it.
- * Takes the lock only on a change.
+ * time is when the wait began: a slowly dripped head does not renew it,
+ * an answer does, even one given within the round that read its
+ * request. Takes the lock only on a change.
  */
 static void
 note_waiting(struct conn *c)
@@ -631,13 +643,22 @@ note_waiting(struct conn *c)
 	bool w = p->in_len == 0 && !p->net_eof && reqhead_waiting(&p->head);
 	struct listener *l = c->l;
 
-	if (w == p->waiting)
+	if (w == p->waiting && p->head.answered == p->answered)
 		return;
 	p->waiting = w;
+	p->answered = p->head.answered;
 	plat_mutex_lock(l->m);
 	c->waiting = w;
 	c->waiting_since = plat_now_ms();
 	plat_mutex_unlock(l->m);
+}
+
+/* MHD has input: it runs at the end of the round, c reads its answer. */
+static void
+fed_mhd(struct conn *c)
+{
+	c->p->fed = true;
+	c->lp->mhd_due = true;
 }
 
 /*
@@ -645,8 +666,9 @@ note_waiting(struct conn *c)
  * input lets it finish what it is answering and close.
  */
 static void
-to_mhd(struct pump *p)
+to_mhd(struct conn *c)
 {
+	struct pump *p = c->p;
 	long n;
 
 	while (p->in_len > 0) {
@@ -664,6 +686,7 @@ to_mhd(struct pump *p)
 			p->net_eof = true;
 			break;
 		}
+		fed_mhd(c);
 		p->in_off += (size_t)n;
 		if (p->in_off == p->in_len)
 			p->in_len = p->in_off = 0;
@@ -671,6 +694,7 @@ to_mhd(struct pump *p)
 	if (p->net_eof && !p->sp_shut) {
 		plat_shutdown(p->sp, true);
 		p->sp_shut = true;
+		fed_mhd(c);
 	}
 }
 
@@ -691,7 +715,7 @@ from_client(struct conn *c)
 		p->net_eof = true;
 	else
 		p->in_len = (size_t)n;
-	to_mhd(p);
+	to_mhd(c);
 }
 
 /* MHD -> out -> client. -1 when the client is gone. */
@@ -707,6 +731,7 @@ from_mhd(struct conn *c)
 		p->sp_eof = true; /* MHD closed: the answers are complete */
 		return 0;
 	}
+	c->lp->mhd_due = true; /* room for the rest of a long answer */
 	reqhead_out(&p->head, p->out, (size_t)n);
 	p->out_len = (size_t)n;
 	p->out_off = 0;
@@ -758,7 +783,7 @@ do_pump(struct conn *c, int rf, int rs)
 	if ((rs & any) && p->out_len == 0 && from_mhd(c) != 0)
 		goto gone;
 	if (rs & (PLAT_POLLOUT | PLAT_POLLHUP | PLAT_POLLERR))
-		to_mhd(p);
+		to_mhd(c);
 	if (((rf & any) || net_pending(c)) && p->in_len == 0 && !p->net_eof)
 		from_client(c);
 	if (p->out_len == 0)
@@ -789,8 +814,7 @@ start_pump(struct conn *c, const char *cn)
 	}
 	p->sp = sp[0];
 	/* MHD owns sp[1] from here on, also when it refuses it. */
-	if (httpd_add(c->l->cfg.httpd, sp[1], c->peer.sa, c->peer.sa_len, cn) !=
-	    0) {
+	if (httpd_add(c->lp->mhd, sp[1], c->peer.sa, c->peer.sa_len, cn) != 0) {
 		log_warnx("%s: the HTTP layer refused the connection",
 			  c->peer.text);
 		conn_finish(c, 0);
@@ -939,6 +963,14 @@ watch_conn(struct conn *c)
 	       plat_poller_watch(pl, c->p->sp, &c->ws.cur, es, &c->ws) == 0;
 }
 
+static uint64_t
+mhd_deadline(struct loop *lp, uint64_t now)
+{
+	int t = httpd_timeout_ms(lp->mhd);
+
+	return t < 0 ? UINT64_MAX : now + (uint64_t)t;
+}
+
 /*
  * Before waiting: every connection's interest into the poller (a
  * system call only where it changed). Returns the wait's timeout: the
@@ -953,11 +985,17 @@ prepare(struct loop *lp)
 
 	plat_poller_watch(lp->poller, lp->l->wake[0], &lp->w_wake.cur, ev,
 			  &lp->w_wake);
+	/* Resumed requests are answered while the loop drains, too. */
+	plat_poller_watch(lp->poller, httpd_wake_sock(lp->mhd), &lp->w_mhd.cur,
+			  PLAT_POLLIN, &lp->w_mhd);
 	/* The queued connection keeps the socket readable: not watched. */
 	plat_poller_watch(lp->poller, lp->l->fd, &lp->w_listen.cur,
 			  paused ? 0 : ev, &lp->w_listen);
 	if (paused)
 		next = lp->accept_after;
+	lp->mhd_at = mhd_deadline(lp, now);
+	if (lp->mhd_at < next)
+		next = lp->mhd_at;
 	for (size_t i = 0; i < lp->n_conns; i++) {
 		struct conn *c = lp->conns[i];
 
@@ -1071,6 +1109,33 @@ sweep(struct loop *lp)
 	lp->n_conns = k;
 }
 
+/*
+ * Run MHD if the round gave it anything to do, then read the answers of
+ * the sessions that fed it while it is still warm: a request is read,
+ * answered and sent back in one round. Reading an answer makes room for
+ * more of it, so MHD runs once more; anything later is polled for.
+ */
+static void
+run_mhd(struct loop *lp)
+{
+	if (!lp->mhd_due)
+		return;
+	lp->mhd_due = false;
+	httpd_run(lp->mhd);
+	for (size_t i = 0; i < lp->n_conns; i++) {
+		struct conn *c = lp->conns[i];
+
+		if (c->phase == PH_PUMP && c->p->fed) {
+			c->p->fed = false;
+			do_pump(c, 0, PLAT_POLLIN);
+		}
+	}
+	if (lp->mhd_due) {
+		lp->mhd_due = false;
+		httpd_run(lp->mhd);
+	}
+}
+
 /* One round: wait, then serve what is ready and what has expired. */
 static void
 loop_round(struct loop *lp)
@@ -1091,6 +1156,10 @@ loop_round(struct loop *lp)
 		plat_mutex_unlock(lp->l->m);
 	}
 	now = plat_now_ms();
+	if (lp->w_mhd.revents)
+		httpd_woken(lp->mhd);
+	if (lp->w_mhd.revents || now >= lp->mhd_at)
+		lp->mhd_due = true;
 	for (size_t i = 0; i < polled; i++) {
 		struct conn *c = lp->conns[i];
 
@@ -1100,10 +1169,11 @@ loop_round(struct loop *lp)
 		    c->deadline <= now)
 			expire(c);
 	}
+	run_mhd(lp);
 	for (int i = 0; lp->w_listen.revents && i < ACCEPT_BATCH; i++)
 		if (!accept_one(lp))
 			break;
-	lp->w_wake.revents = lp->w_listen.revents = 0;
+	lp->w_wake.revents = lp->w_listen.revents = lp->w_mhd.revents = 0;
 	sweep(lp);
 }
 
@@ -1131,16 +1201,23 @@ loops_wanted(void)
 	return n < LOOPS_MAX ? n : LOOPS_MAX;
 }
 
-/* The loops; false if not even one could start. */
+/*
+ * The loops; false with the reason if not even one could start. An MHD
+ * daemon made for a loop that did not start is the httpd's to free.
+ */
 static bool
-start_loops(struct listener *l)
+start_loops(struct listener *l, char *err, size_t errlen)
 {
 	unsigned want = loops_wanted();
 
+	snprintf(err, errlen, "cannot start the listener's threads");
 	for (unsigned i = 0; i < want; i++) {
 		struct loop *lp = &l->loops[l->n_loops];
 
 		lp->l = l;
+		lp->mhd = httpd_mhd_new(l->cfg.httpd, err, errlen);
+		if (lp->mhd == NULL)
+			break;
 		if ((lp->poller = plat_poller_new()) == NULL)
 			break;
 		plat_mutex_lock(l->m);
@@ -1175,10 +1252,8 @@ listener_start(const struct listener_config *cfg, char *err, size_t errlen)
 	}
 	l->m = plat_mutex_new();
 	l->idle = plat_cond_new();
-	if (!start_loops(l)) {
-		snprintf(err, errlen, "cannot start the listener's threads");
+	if (!start_loops(l, err, errlen))
 		goto fail;
-	}
 	return l;
 fail:
 	plat_close_sock(l->fd);
@@ -1200,7 +1275,7 @@ listener_port(const struct listener *l)
  * Stop accepting, then shut every client socket down: handshakes fail at
  * once, pumps pass the end of input to MHD, which finishes the requests
  * in flight and closes. Only when every loop has ended may the caller
- * stop MHD (true); otherwise the loops still use it.
+ * stop the HTTP layer (true); otherwise the loops still use it.
  */
 bool
 listener_stop(struct listener *l, uint32_t wait_ms)

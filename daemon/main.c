@@ -206,9 +206,7 @@ serve(struct daemon *d, bool insecure)
 	struct listener_config lc = {0};
 	char err[512];
 
-	d->httpd = httpd_start(&d->api, &hl, err, sizeof(err));
-	if (d->httpd == NULL)
-		goto fail;
+	d->httpd = httpd_new(&d->api, &hl);
 	lc.host = d->cfg.listen_host;
 	lc.port = d->cfg.listen_port;
 	lc.tls = d->tls;

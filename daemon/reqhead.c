@@ -57,19 +57,26 @@ reqhead_lower(char c)
 	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
 }
 
-/* Where lowercase s starts in b, ignoring case; len when nowhere. */
+/*
+ * Where lowercase s starts in b, ignoring case; len when nowhere. s
+ * begins with a character that has no case (a CR), which memchr finds:
+ * this runs over every answer.
+ */
 static size_t
 reqhead_find(const char *b, size_t len, const char *s)
 {
-	size_t n = strlen(s);
+	size_t n = strlen(s), i = 0;
+	const char *at;
 
-	for (size_t i = 0; i + n <= len; i++) {
-		size_t j = 0;
+	while (i + n <= len && (at = memchr(b + i, s[0], len - n + 1 - i))) {
+		size_t j = 1;
 
+		i = (size_t)(at - b);
 		while (j < n && reqhead_lower(b[i + j]) == s[j])
 			j++;
 		if (j == n)
 			return i;
+		i++;
 	}
 	return len;
 }
@@ -105,8 +112,12 @@ reqhead_out(struct reqhead *h, const char *buf, size_t len)
 	}
 	if (len == 0 || (h->state != RH_HEAD && h->state != RH_BODY))
 		return;
-	if (h->state == RH_BODY)
+	if (h->state == RH_BODY) {
+		unsigned answered = h->answered + 1;
+
 		reqhead_init(h, h->max_bytes);
+		h->answered = answered;
+	}
 	if (!reqhead_begins(buf, len, "HTTP/1."))
 		return;
 	head = reqhead_find(buf, len, "\r\n\r\n");

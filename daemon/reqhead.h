@@ -44,6 +44,11 @@ struct reqhead {
 	bool in_line;	/* a line has begun and not ended */
 	bool cr;	/* the last byte was a CR, text unless an LF follows */
 	enum reqhead_state state;
+	/*
+	 * Final answers to complete heads so far: a wait for the next
+	 * request begins at each, even when no poll saw the request.
+	 */
+	unsigned answered;
 };
 
 /* Start a connection: no head yet, max_bytes for each head. */

@@ -576,20 +576,15 @@ contract_check(const struct http_opts *o, const struct http_reply *r,
 	free(reply);
 }
 
-void
-http_call(const struct daemon *d, const struct http_opts *o,
-	  struct http_reply *r)
+/* A handle for o's requests; *h holds its header list until cleanup. */
+static CURL *
+call_handle(const struct daemon *d, const struct http_opts *o,
+	    struct curl_slist **h)
 {
 	CURL *c = curl_easy_init();
-	struct curl_slist *h = NULL;
-	struct sink s = {0};
-	struct call call = {.r = r, .headers = cJSON_CreateObject()};
-	char url[512], buf[512];
+	char buf[512];
 
-	memset(r, 0, sizeof(*r));
-	snprintf(url, sizeof(url), "%s://127.0.0.1:%d%s",
-		 o->plain ? "http" : "https", d->port, o->path);
-	curl_easy_setopt(c, CURLOPT_URL, url);
+	*h = NULL;
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST,
 			 o->method ? o->method : "GET");
 	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
@@ -608,31 +603,78 @@ http_call(const struct daemon *d, const struct http_opts *o,
 	if (o->token != NULL) {
 		snprintf(buf, sizeof(buf), "Authorization: Bearer %s",
 			 o->token);
-		h = curl_slist_append(h, buf);
+		*h = curl_slist_append(*h, buf);
 	}
 	if (o->body != NULL) {
 		snprintf(buf, sizeof(buf), "Content-Type: %s",
 			 o->content_type ? o->content_type
 					 : "application/json");
-		h = curl_slist_append(h, buf);
+		*h = curl_slist_append(*h, buf);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, o->body);
 	}
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, *h);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	return c;
+}
+
+/* o's request to o->path on c, into r; the connections it opened. */
+static long
+call_perform(CURL *c, const struct daemon *d, const struct http_opts *o,
+	     struct http_reply *r)
+{
+	struct sink s = {0};
+	struct call call = {.r = r, .headers = cJSON_CreateObject()};
+	char url[512];
+	long connects = 0;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(url, sizeof(url), "%s://127.0.0.1:%d%s",
+		 o->plain ? "http" : "https", d->port, o->path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, &call);
 	r->curl_code = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &connects);
 	r->body = s.buf ? s.buf : calloc(1, 1);
 	r->json = cJSON_Parse(r->body);
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
 	/* Only whole answers: a cut one (curl_code != 0) may lack its body. */
 	if (r->status != 0 && r->curl_code == CURLE_OK)
 		contract_check(o, r, call.headers);
 	else
 		cJSON_Delete(call.headers);
+	return connects;
+}
+
+void
+http_call(const struct daemon *d, const struct http_opts *o,
+	  struct http_reply *r)
+{
+	struct curl_slist *h;
+	CURL *c = call_handle(d, o, &h);
+
+	call_perform(c, d, o, r);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+}
+
+long
+http_calls(const struct daemon *d, const struct http_opts *o,
+	   const char *const *paths, size_t n, struct http_reply *r)
+{
+	struct curl_slist *h;
+	CURL *c = call_handle(d, o, &h);
+	struct http_opts each = *o;
+	long connects = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		each.path = paths[i];
+		connects += call_perform(c, d, &each, &r[i]);
+	}
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	return connects;
 }
 
 void

@@ -70,6 +70,14 @@ struct http_reply {
 void http_call(const struct daemon *d, const struct http_opts *o,
 	       struct http_reply *r);
 /*
+ * The same request to each of paths in turn, on one connection if the
+ * daemon keeps it alive, as a console polling a client sends them: an
+ * answer into r[i] for each, checked as http_call checks it. Returns
+ * the connections opened (1 when the first was kept for all).
+ */
+long http_calls(const struct daemon *d, const struct http_opts *o,
+		const char *const *paths, size_t n, struct http_reply *r);
+/*
  * The contract check: tests/openapi/validate.mjs runs beside the test (it
  * needs `npm ci` in tests/openapi: ctest's openapi_npm fixture) and every
  * answer http_call receives must be one openapi.yaml allows; each mismatch

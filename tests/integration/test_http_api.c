@@ -69,6 +69,30 @@ Test(api, health_needs_no_credentials)
 	http_reply_free(&r);
 }
 
+/*
+ * A console polling a client keeps its connection. Each request on it
+ * is answered, whether the event loop answers it (/health) or a worker
+ * thread does (/version, a check), in any order.
+ */
+Test(api, keep_alive_answers_every_request_on_one_connection)
+{
+	static const char *const paths[] = {
+	    "/health",	"/version",	"/health", "/checks/bits",
+	    "/version", "/checks/bits", "/health"};
+	enum { N = sizeof(paths) / sizeof(paths[0]) };
+	struct http_opts o = {.method = "GET", .token = READ_TOKEN};
+	struct http_reply r[N];
+	long connects = http_calls(&d, &o, paths, N, r);
+
+	for (size_t i = 0; i < N; i++) {
+		cr_expect_eq(r[i].status, 200,
+			     "%s (request %zu): %ld (curl %d)", paths[i], i,
+			     r[i].status, r[i].curl_code);
+		http_reply_free(&r[i]);
+	}
+	cr_expect_eq(connects, 1, "the connection was not kept");
+}
+
 Test(api, openapi_is_served_without_credentials)
 {
 	struct http_reply r;

@@ -255,8 +255,16 @@ Test(reqhead, waiting_is_between_an_answer_and_the_next_request)
 	cr_expect(!reqhead_waiting(&h), "a request is in flight");
 	out(&h, CONTINUE);
 	cr_expect(!reqhead_waiting(&h), "100 Continue is not an answer");
+	cr_expect_eq(h.answered, 0);
 	out(&h, ANSWER_200);
 	cr_expect(reqhead_waiting(&h), "answered");
+	cr_expect_eq(h.answered, 1, "a new wait begins");
+	in(&h, "G");
+	out(&h, ANSWER_200);
+	cr_expect_eq(h.answered, 1, "no head, no answer to it");
+	in(&h, "ET / HTTP/1.1\r\n\r\n");
+	out(&h, ANSWER_200);
+	cr_expect_eq(h.answered, 2);
 	in(&h, "GET / HTTP/1.1\r\n\r\n");
 	out(&h, "HTTP/1.1 413 Content Too Large\r\nConnection: close\r\n\r\n");
 	cr_expect(!reqhead_waiting(&h), "a closing session waits for nothing");
