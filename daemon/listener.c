@@ -19,6 +19,7 @@
  */
 #include "daemon/listener.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,9 +175,15 @@ struct conn {
 	struct plat_addr peer;
 	struct tls_conn *tls;
 	uint64_t seq;
-	enum conn_state state;	/* under l->m */
-	bool waiting;		/* for a request, nothing in flight; l->m */
-	uint64_t waiting_since; /* plat_now_ms; under l->m */
+	enum conn_state state; /* under l->m */
+	/*
+	 * Since when (plat_now_ms, at least 1) the session has waited for
+	 * a request with nothing in flight; 0: not waiting. Its loop sets
+	 * it at each request and answer, without the lock every loop takes
+	 * (admit reads it under the lock, and a value a moment old does as
+	 * well for eviction).
+	 */
+	_Atomic uint64_t waiting_since;
 	/* The owning loop's alone: */
 	enum phase phase;
 	uint64_t deadline; /* of the phase, or of a stalled write; 0 none */
@@ -304,16 +311,20 @@ static struct conn *
 longest_waiting(const struct listener *l)
 {
 	uint64_t patience = l->cfg.handshake_timeout_s * 1000ull,
-		 now = plat_now_ms();
+		 now = plat_now_ms(), best_since = 0;
 	struct conn *best = NULL;
 
 	for (size_t i = 0; i < l->n_conns; i++) {
 		struct conn *c = l->conns[i];
+		uint64_t since = atomic_load_explicit(&c->waiting_since,
+						      memory_order_relaxed);
 
-		if (c->state == CONN_SESSION && c->waiting &&
-		    now - c->waiting_since >= patience &&
-		    (best == NULL || c->waiting_since < best->waiting_since))
+		if (c->state == CONN_SESSION && since != 0 &&
+		    now - since >= patience &&
+		    (best == NULL || since < best_since)) {
 			best = c;
+			best_since = since;
+		}
 	}
 	return best;
 }
@@ -634,23 +645,21 @@ do_flush(struct conn *c)
  * nothing in flight (it may then be evicted, see longest_waiting). The
  * time is when the wait began: a slowly dripped head does not renew it,
  * an answer does, even one given within the round that read its
- * request. Takes the lock only on a change.
+ * request.
  */
 static void
 note_waiting(struct conn *c)
 {
 	struct pump *p = c->p;
 	bool w = p->in_len == 0 && !p->net_eof && reqhead_waiting(&p->head);
-	struct listener *l = c->l;
+	uint64_t now = plat_now_ms();
 
 	if (w == p->waiting && p->head.answered == p->answered)
 		return;
 	p->waiting = w;
 	p->answered = p->head.answered;
-	plat_mutex_lock(l->m);
-	c->waiting = w;
-	c->waiting_since = plat_now_ms();
-	plat_mutex_unlock(l->m);
+	atomic_store_explicit(&c->waiting_since, w ? (now > 0 ? now : 1) : 0,
+			      memory_order_relaxed);
 }
 
 /* MHD has input: it runs at the end of the round, c reads its answer. */

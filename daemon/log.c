@@ -31,18 +31,34 @@ log_parse_level(const char *s, enum log_level *out)
 	return false;
 }
 
-/* One fprintf per line keeps lines whole when threads log at once. */
+/*
+ * The line is made whole first and written with one fwrite, so that
+ * lines stay whole when threads log at once (stderr is unbuffered: one
+ * write each). A line cut at the buffer's end keeps its newline.
+ */
 static void
 vlog(enum log_level l, const char *suffix, const char *fmt, va_list ap)
 {
-	char when[32], msg[1024];
+	char line[1200];
+	size_t n;
+	int k;
 
 	if (l < min_level)
 		return;
-	plat_utc_iso(when);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	fprintf(stderr, "%s %-5s %s%s%s\n", when, level_names[l], msg,
-		suffix ? ": " : "", suffix ? suffix : "");
+	plat_utc_iso(line);
+	n = strlen(line);
+	k = snprintf(line + n, sizeof(line) - n, " %-5s ", level_names[l]);
+	n += (size_t)k;
+	k = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+	n = k < 0 ? n : n + (size_t)k;
+	if (suffix != NULL && n < sizeof(line)) {
+		k = snprintf(line + n, sizeof(line) - n, ": %s", suffix);
+		n = k < 0 ? n : n + (size_t)k;
+	}
+	if (n > sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	fwrite(line, 1, n, stderr);
 }
 
 #define LOG_FN(fn, level, suffix_expr)                                         \

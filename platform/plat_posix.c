@@ -51,15 +51,17 @@ plat_utc_stamp(char out[17])
 	strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
 }
 
+/* On every log line: one snprintf, not strftime's locale machinery. */
 void
 plat_utc_iso(char out[32])
 {
-	char base[24];
 	struct tm tm;
 	long msec;
 
 	utc_now(&tm, &msec);
-	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	/* msec is 0..999, so the text always fits. */
-	snprintf(out, 32, "%s.%03uZ", base, (unsigned)(msec % 1000));
+	snprintf(out, 32, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ",
+		 (unsigned)(tm.tm_year + 1900) % 10000u,
+		 (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u,
+		 (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u,
+		 (unsigned)tm.tm_sec % 100u, (unsigned)msec % 1000u);
 }
