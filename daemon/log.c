@@ -33,8 +33,9 @@ log_parse_level(const char *s, enum log_level *out)
 
 /*
  * The line is made whole first and written with one fwrite, so that
- * lines stay whole when threads log at once (stderr is unbuffered: one
- * write each). A line cut at the buffer's end keeps its newline.
+ * lines stay whole when threads log at once (main makes stderr
+ * unbuffered: one write each). A line cut at the buffer's end keeps its
+ * newline.
  */
 static void
 vlog(enum log_level l, const char *suffix, const char *fmt, va_list ap)

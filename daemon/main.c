@@ -332,6 +332,12 @@ print_routes(void)
 int
 main(int argc, char **argv)
 {
+	/*
+	 * log.c writes each line with one fwrite and expects it out at
+	 * once; Microsoft's C runtime buffers stderr when it is a file or a
+	 * pipe.
+	 */
+	setvbuf(stderr, NULL, _IONBF, 0);
 	if (argc >= 2 && strcmp(argv[1], "init") == 0) {
 		if (argc != 4 || strcmp(argv[2], "--dir") != 0) {
 			fprintf(stderr, "usage: wsusdiagd init --dir DIR\n");
