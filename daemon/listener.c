@@ -644,8 +644,9 @@ do_flush(struct conn *c)
  * Tell the listener whether this session waits for a request with
  * nothing in flight (it may then be evicted, see longest_waiting). The
  * time is when the wait began: a slowly dripped head does not renew it,
- * an answer does, even one given within the round that read its
- * request.
+ * an answer does. Told as the pump reads a request or an answer, so
+ * that a session answered within one round is never seen waiting since
+ * before its request, and again before each wait.
  */
 static void
 note_waiting(struct conn *c)
@@ -725,6 +726,7 @@ from_client(struct conn *c)
 	else
 		p->in_len = (size_t)n;
 	to_mhd(c);
+	note_waiting(c);
 }
 
 /* MHD -> out -> client. -1 when the client is gone. */
@@ -742,6 +744,8 @@ from_mhd(struct conn *c)
 	}
 	c->lp->mhd_due = true; /* room for the rest of a long answer */
 	reqhead_out(&p->head, p->out, (size_t)n);
+	/* Before the client can see the answer and connect again. */
+	note_waiting(c);
 	p->out_len = (size_t)n;
 	p->out_off = 0;
 	c->deadline = idle_deadline(c);
