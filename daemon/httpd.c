@@ -343,22 +343,18 @@ httpd_new(const struct api_ctx *api, const struct httpd_limits *lim)
 }
 
 /*
- * MHD 0.9.75 driven from outside polls with epoll where it has it; on
- * Windows it can only select(), over an fd_set it sizes for 2048
- * sockets, its own wake-up socket among them. A connection over that
- * is refused at MHD_add_connection (the listener says so) instead of
- * failing every select.
+ * MHD 0.9.75 driven from outside polls with epoll where it has it;
+ * elsewhere (Windows) it can only select(), over an fd_set its Windows
+ * build sizes for 2048 sockets, its own wake-up socket among them. A
+ * connection over that is refused at MHD_add_connection (the listener
+ * says so) instead of failing every select.
  */
 static unsigned
-mhd_connection_limit(const struct httpd_limits *lim)
+mhd_connection_limit(const struct httpd_limits *lim, bool selects)
 {
 	unsigned n = lim->connections * 2u;
 
-#ifdef _WIN32
-	if (n > 2000)
-		n = 2000;
-#endif
-	return n;
+	return selects && n > 2000 ? 2000 : n;
 }
 
 static void
@@ -392,20 +388,20 @@ httpd_mhd_new(struct httpd *h, char *err, size_t errlen)
 	 * that limit (reqhead.h), and a field costs MHD's pool about 64
 	 * bytes besides its text.
 	 */
+	m->selects = MHD_is_feature_supported(MHD_FEATURE_EPOLL) != MHD_YES;
 	m->mhd = MHD_start_daemon(
-	    MHD_USE_AUTO | MHD_USE_NO_LISTEN_SOCKET | MHD_ALLOW_SUSPEND_RESUME,
+	    (m->selects ? 0 : MHD_USE_EPOLL) | MHD_USE_NO_LISTEN_SOCKET |
+		MHD_ALLOW_SUSPEND_RESUME,
 	    0, NULL, NULL, on_request, m, MHD_OPTION_CONNECTION_TIMEOUT,
 	    (unsigned)lim->idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
-	    mhd_connection_limit(lim), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-	    lim->head_bytes * 2, MHD_OPTION_NOTIFY_CONNECTION, on_connection, m,
+	    mhd_connection_limit(lim, m->selects),
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, lim->head_bytes * 2,
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, m,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, m, MHD_OPTION_END);
 	if (m->mhd == NULL) {
 		snprintf(err, errlen, "libmicrohttpd did not start");
 		goto fail;
 	}
-	m->selects =
-	    (MHD_get_daemon_info(m->mhd, MHD_DAEMON_INFO_FLAGS)->flags &
-	     MHD_USE_EPOLL) == 0;
 	plat_mutex_lock(h->m);
 	h->mhds = xgrow(h->mhds, &h->cap_mhds, h->n_mhds, sizeof(*h->mhds));
 	h->mhds[h->n_mhds++] = m;

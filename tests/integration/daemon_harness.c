@@ -659,22 +659,27 @@ http_call(const struct daemon *d, const struct http_opts *o,
 	curl_easy_cleanup(c);
 }
 
-long
-http_calls(const struct daemon *d, const struct http_opts *o,
-	   const char *const *paths, size_t n, struct http_reply *r)
+void
+http_expect_kept_alive(const struct daemon *d, const char *token,
+		       const char *const *paths, size_t n)
 {
+	struct http_opts o = {.method = "GET", .token = token};
 	struct curl_slist *h;
-	CURL *c = call_handle(d, o, &h);
-	struct http_opts each = *o;
+	CURL *c = call_handle(d, &o, &h);
 	long connects = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		each.path = paths[i];
-		connects += call_perform(c, d, &each, &r[i]);
+		struct http_reply r;
+
+		o.path = paths[i];
+		connects += call_perform(c, d, &o, &r);
+		cr_expect_eq(r.status, 200, "%s (request %zu): %ld (curl %d)",
+			     paths[i], i, r.status, r.curl_code);
+		http_reply_free(&r);
 	}
 	curl_slist_free_all(h);
 	curl_easy_cleanup(c);
-	return connects;
+	cr_expect_eq(connects, 1, "the connection was not kept");
 }
 
 void

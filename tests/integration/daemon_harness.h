@@ -70,13 +70,12 @@ struct http_reply {
 void http_call(const struct daemon *d, const struct http_opts *o,
 	       struct http_reply *r);
 /*
- * The same request to each of paths in turn, on one connection if the
- * daemon keeps it alive, as a console polling a client sends them: an
- * answer into r[i] for each, checked as http_call checks it. Returns
- * the connections opened (1 when the first was kept for all).
+ * GET each of paths in turn with token, as a console polling a client
+ * does, on the connection curl keeps: every answer must be 200 (and is
+ * checked as http_call checks it), and all on one connection.
  */
-long http_calls(const struct daemon *d, const struct http_opts *o,
-		const char *const *paths, size_t n, struct http_reply *r);
+void http_expect_kept_alive(const struct daemon *d, const char *token,
+			    const char *const *paths, size_t n);
 /*
  * The contract check: tests/openapi/validate.mjs runs beside the test (it
  * needs `npm ci` in tests/openapi: ctest's openapi_npm fixture) and every

@@ -79,18 +79,9 @@ Test(api, keep_alive_answers_every_request_on_one_connection)
 	static const char *const paths[] = {
 	    "/health",	"/version",	"/health", "/checks/bits",
 	    "/version", "/checks/bits", "/health"};
-	enum { N = sizeof(paths) / sizeof(paths[0]) };
-	struct http_opts o = {.method = "GET", .token = READ_TOKEN};
-	struct http_reply r[N];
-	long connects = http_calls(&d, &o, paths, N, r);
 
-	for (size_t i = 0; i < N; i++) {
-		cr_expect_eq(r[i].status, 200,
-			     "%s (request %zu): %ld (curl %d)", paths[i], i,
-			     r[i].status, r[i].curl_code);
-		http_reply_free(&r[i]);
-	}
-	cr_expect_eq(connects, 1, "the connection was not kept");
+	http_expect_kept_alive(&d, READ_TOKEN, paths,
+			       sizeof(paths) / sizeof(paths[0]));
 }
 
 Test(api, openapi_is_served_without_credentials)
