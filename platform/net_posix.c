@@ -134,6 +134,31 @@ plat_sock_pair(plat_sock sp[2])
 	return 0;
 }
 
+/*
+ * Every setsockopt of the daemon, libmicrohttpd's included, comes here
+ * (CMakeLists.txt links with --wrap=setsockopt). MHD 0.9.75 sets
+ * TCP_NODELAY and TCP_CORK around each answer, and takes a failure as
+ * "not TCP, stop trying" only for EINVAL, ENOPROTOOPT or ENOTSOCK. On
+ * its end of a socket pair, Linux fails them with EOPNOTSUPP instead, so
+ * MHD tried both again at every answer: two failing system calls per
+ * request (bench/RESULTS.md). ENOPROTOOPT says the same thing in the
+ * words MHD knows, so it tries once per connection.
+ */
+int __real_setsockopt(int fd, int level, int name, const void *val,
+		      socklen_t len);
+int __wrap_setsockopt(int fd, int level, int name, const void *val,
+		      socklen_t len);
+
+int
+__wrap_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	int r = __real_setsockopt(fd, level, name, val, len);
+
+	if (r != 0 && errno == EOPNOTSUPP && level == IPPROTO_TCP)
+		errno = ENOPROTOOPT;
+	return r;
+}
+
 void
 plat_set_nodelay(plat_sock s)
 {

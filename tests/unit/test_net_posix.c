@@ -1,0 +1,46 @@
+/*
+ * platform/net_posix.c: what the daemon's setsockopt answers (it is
+ * linked with --wrap=setsockopt, as this test is through wsd_core).
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static const int one = 1;
+
+/* What libmicrohttpd 0.9.75 takes for "not TCP": it stops trying. */
+Test(net_posix, a_tcp_option_on_a_socket_pair_is_no_such_option)
+{
+	int sp[2];
+
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	errno = 0;
+	cr_expect_eq(
+	    setsockopt(sp[0], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), -1);
+	cr_expect_eq(errno, ENOPROTOOPT, "errno %d (%s)", errno,
+		     strerror(errno));
+	errno = 0;
+	cr_expect_eq(
+	    setsockopt(sp[1], IPPROTO_TCP, TCP_CORK, &one, sizeof(one)), -1);
+	cr_expect_eq(errno, ENOPROTOOPT, "errno %d (%s)", errno,
+		     strerror(errno));
+	close(sp[0]);
+	close(sp[1]);
+}
+
+Test(net_posix, tcp_options_on_tcp_and_other_failures_are_untouched)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	cr_assert_geq(fd, 0);
+	cr_expect_eq(
+	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
+	close(fd);
+	errno = 0;
+	cr_expect_eq(
+	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), -1);
+	cr_expect_eq(errno, EBADF, "errno %d (%s)", errno, strerror(errno));
+}
