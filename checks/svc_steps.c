@@ -31,7 +31,11 @@ svc_guard_read(const struct action_ctx *ctx, struct svc_guard *g,
 	svc_config_clear(&c);
 }
 
-char *
+/*
+ * "the Windows Update service is disabled ...": why a disabled service
+ * stops an action, and what an administrator would do (caller frees).
+ */
+static char *
 svc_disabled_advice(const struct svc_guard *g)
 {
 	return xasprintf(

@@ -85,10 +85,6 @@ extern svc_step_fn *const svc_restart[SVC_RESTART_STEPS];
 void svc_undo_stop(const struct action_ctx *ctx, struct svc_guard *g,
 		   struct action_result *a);
 
-/* "the Windows Update service is disabled ...": why a disabled service
- * stops an action, and what an administrator would do (caller frees). */
-char *svc_disabled_advice(const struct svc_guard *g);
-
 /* Record "NAME state" before/after when a real run changed it. */
 void svc_record_state(const struct action_ctx *ctx, const struct svc_guard *g,
 		      struct action_result *a);
