@@ -109,7 +109,18 @@ out:
 
 struct svc {
 	SC_HANDLE scm, svc;
+	bool locked;
 };
+
+/*
+ * One service operation at a time in this process. Under Wine 8, checks
+ * that talk to the service manager from several threads at once (GET
+ * /report) now and then get ERROR_INVALID_HANDLE for handles they have
+ * just opened (3 reports in 300). Each operation here is a few round
+ * trips, and the service manager serializes its database anyway, so
+ * Windows loses next to nothing.
+ */
+static SRWLOCK svc_lock = SRWLOCK_INIT;
 
 static void
 svc_close(struct svc *s)
@@ -118,7 +129,10 @@ svc_close(struct svc *s)
 		CloseServiceHandle(s->svc);
 	if (s->scm != NULL)
 		CloseServiceHandle(s->scm);
+	if (s->locked)
+		ReleaseSRWLockExclusive(&svc_lock);
 	s->svc = s->scm = NULL;
+	s->locked = false;
 }
 
 /* SC_MANAGER_CONNECT is all OpenServiceW needs of the SCM. */
@@ -129,10 +143,13 @@ svc_open(const char *name, DWORD access, struct svc *s)
 	hr_t hr;
 
 	s->scm = s->svc = NULL;
+	s->locked = false;
 	if (name == NULL)
 		return hr_from_win32(WIN32_INVALID_PARAMETER);
 	if ((hr = w32_wide(name, &wname)) != HR_OK)
 		return hr;
+	AcquireSRWLockExclusive(&svc_lock);
+	s->locked = true;
 	if ((s->scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT)) == NULL ||
 	    (s->svc = OpenServiceW(s->scm, wname, access)) == NULL) {
 		hr = w32_last_hr();
