@@ -454,6 +454,12 @@ httpd_timeout_ms(struct httpd_mhd *m)
 	return t < 60000 ? (int)t : 60000;
 }
 
+bool
+httpd_misses_eof(const struct httpd_mhd *m)
+{
+	return !m->selects;
+}
+
 plat_sock
 httpd_wake_sock(const struct httpd_mhd *m)
 {

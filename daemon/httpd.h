@@ -53,6 +53,14 @@ int httpd_add(struct httpd_mhd *m, plat_sock fd, const void *peer,
  * sockets change state only through these.
  */
 void httpd_run(struct httpd_mhd *m);
+/*
+ * Whether MHD can miss the end of a pair's input: with epoll it waits
+ * edge-triggered and takes a read shorter than asked for as "nothing
+ * more", so an end that came with the last bytes is never read
+ * (select(), on Windows, looks again each run). The listener then
+ * shuts its end once more after MHD has read everything.
+ */
+bool httpd_misses_eof(const struct httpd_mhd *m);
 /* Milliseconds until MHD must run (idle timeouts); -1: not by itself. */
 int httpd_timeout_ms(struct httpd_mhd *m);
 /*

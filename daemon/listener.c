@@ -161,6 +161,7 @@ struct pump {
 	size_t out_len, out_off;
 	bool net_eof;	     /* nothing more from the client */
 	bool sp_shut;	     /* MHD was told so */
+	bool nudge;	     /* and may have missed it (httpd_misses_eof) */
 	bool sp_eof;	     /* MHD closed its end: answers complete */
 	bool fed;	     /* gave MHD input in this round */
 	bool waiting;	     /* as last told to the listener */
@@ -688,9 +689,9 @@ to_mhd(struct conn *c)
 		if (n < 0) {
 			/*
 			 * MHD stopped reading: it is answering and closing
-			 * (a 413, or its own 431 to a pipelined head that
-			 * reqhead did not count). Drop the client's input;
-			 * the answer still goes out.
+			 * (a 413, or its own 431 to a head reqhead could not
+			 * frame). Drop the client's input; the answer still
+			 * goes out.
 			 */
 			p->in_len = p->in_off = 0;
 			p->net_eof = true;
@@ -704,14 +705,37 @@ to_mhd(struct conn *c)
 	if (p->net_eof && !p->sp_shut) {
 		plat_shutdown(p->sp, true);
 		p->sp_shut = true;
+		p->nudge = httpd_misses_eof(c->lp->mhd);
 		fed_mhd(c);
 	}
 }
 
 /*
+ * After MHD ran: once it has read every byte before the end of input,
+ * shutting down again wakes its socket, and it reads the end it missed
+ * (httpd.h). Until then, the same after its next run.
+ */
+static void
+nudge_mhd(struct conn *c)
+{
+	struct pump *p = c->p;
+
+	if (c->phase != PH_PUMP || !p->nudge || p->sp_eof)
+		return;
+	if (!plat_sock_all_read(p->sp)) {
+		p->fed = true;
+		return;
+	}
+	plat_shutdown(p->sp, true);
+	p->nudge = false;
+	c->lp->mhd_due = true;
+}
+
+/*
  * Read from the client into in. A head over a limit ends the input
- * too: MHD gets not one byte more of it, and the listener answers the
- * head itself once MHD has closed (end_pump).
+ * too: MHD gets what came before the byte that went over, and not one
+ * byte more, so it answers the requests before that head and closes.
+ * The listener then answers the head itself (end_pump).
  */
 static void
 from_client(struct conn *c)
@@ -721,10 +745,10 @@ from_client(struct conn *c)
 
 	if (n == TLS_WANT_READ || n == TLS_WANT_WRITE)
 		return;
-	if (n <= 0 || reqhead_in(&p->head, p->in, (size_t)n))
+	if (n > 0)
+		p->in_len = reqhead_in(&p->head, p->in, (size_t)n);
+	if (n <= 0 || reqhead_over(&p->head))
 		p->net_eof = true;
-	else
-		p->in_len = (size_t)n;
 	to_mhd(c);
 	note_waiting(c);
 }
@@ -1141,6 +1165,7 @@ run_mhd(struct loop *lp)
 		if (c->phase == PH_PUMP && c->p->fed) {
 			c->p->fed = false;
 			do_pump(c, 0, PLAT_POLLIN);
+			nudge_mhd(c);
 		}
 	}
 	if (lp->mhd_due) {

@@ -2,11 +2,49 @@
 
 #include <string.h>
 
+/* What the current field line is to framing (struct reqhead.field). */
+enum {
+	F_START,  /* nothing of it yet */
+	F_NAME,	  /* in its name, which may be a framing name */
+	F_OTHER,  /* a field framing does not need */
+	F_SPACE,  /* Content-Length's value, before its first digit */
+	F_DIGITS, /* Content-Length's digits */
+};
+
+/* The names MHD frames a body by, as bits of struct reqhead.names. */
+static const char *const frame_names[] = {"content-length",
+					  "transfer-encoding"};
+#define NAME_LENGTH   1u
+#define NAME_ENCODING 2u
+
+static char
+reqhead_lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+/* A new head: nothing of it counted yet. */
+static void
+head_begin(struct reqhead *h)
+{
+	h->scan = RS_HEAD;
+	h->bytes = 0;
+	h->lines = 0;
+	h->in_line = h->cr = false;
+	h->body_left = 0;
+	h->col = 0;
+	h->field = F_START;
+	h->names = 0;
+	h->has_length = h->unframed = false;
+	h->length = 0;
+}
+
 void
 reqhead_init(struct reqhead *h, size_t max_bytes)
 {
 	memset(h, 0, sizeof(*h));
 	h->max_bytes = max_bytes;
+	head_begin(h);
 }
 
 bool
@@ -21,40 +59,184 @@ reqhead_waiting(const struct reqhead *h)
 	return h->state == RH_HEAD;
 }
 
-static void
-reqhead_line_end(struct reqhead *h)
+/* Is the name read so far exactly frame_names[i]? */
+static bool
+name_is(const struct reqhead *h, unsigned i)
 {
+	return (h->names & (1u << i)) && frame_names[i][h->col] == '\0';
+}
+
+/* The colon after a name: what MHD would take the field for. */
+static void
+field_colon(struct reqhead *h)
+{
+	h->field = F_OTHER;
+	if (name_is(h, 0)) {
+		/* MHD takes the first; a second is odd enough to stop. */
+		h->unframed |= h->has_length;
+		h->has_length = true;
+		h->field = F_SPACE;
+	} else if (name_is(h, 1)) {
+		h->unframed = true; /* chunked, or refused: MHD's framing */
+	}
+}
+
+static void
+field_name(struct reqhead *h, char c)
+{
+	unsigned char left = 0;
+
+	if (c == ':') {
+		field_colon(h);
+		return;
+	}
+	for (unsigned i = 0; i < 2; i++)
+		if ((h->names & (1u << i)) && frame_names[i][h->col] != '\0' &&
+		    reqhead_lower(c) == frame_names[i][h->col])
+			left |= (unsigned char)(1u << i);
+	h->names = left;
+	h->col++;
+	if (left == 0)
+		h->field = F_OTHER;
+}
+
+/*
+ * Content-Length's value, as MHD 0.9.75 reads it: blanks after the
+ * colon, then digits to the end of the line. Anything else MHD refuses
+ * (400 or 413, and it closes), so framing stops there.
+ */
+static void
+length_byte(struct reqhead *h, char c)
+{
+	if ((c == ' ' || c == '\t') && h->field == F_SPACE)
+		return;
+	if (c < '0' || c > '9' || h->length > (UINT64_MAX - 9) / 10) {
+		h->unframed = true;
+		h->field = F_OTHER;
+		return;
+	}
+	h->length = h->length * 10 + (uint64_t)(c - '0');
+	h->field = F_DIGITS;
+}
+
+/* A byte of a field line's text; the request line is not looked at. */
+static void
+field_text(struct reqhead *h, char c)
+{
+	if (h->lines == 0)
+		return;
+	switch (h->field) {
+	case F_START:
+		if (c == ' ' || c == '\t') {
+			/* Folded: MHD joins it to the field before. */
+			h->unframed = true;
+			h->field = F_OTHER;
+			return;
+		}
+		h->field = F_NAME;
+		h->names = NAME_LENGTH | NAME_ENCODING;
+		h->col = 0;
+		field_name(h, c);
+		return;
+	case F_NAME:
+		field_name(h, c);
+		return;
+	case F_SPACE:
+	case F_DIGITS:
+		length_byte(h, c);
+		return;
+	default:
+		return;
+	}
+}
+
+/*
+ * The head has ended: a request is in flight, and its body (if MHD
+ * knows its length) is skipped to the next head.
+ */
+static void
+head_end(struct reqhead *h)
+{
+	bool unframed = h->unframed;
+	uint64_t length = h->length;
+
+	if (h->state == RH_HEAD)
+		h->state = RH_BODY;
+	head_begin(h);
+	if (unframed) {
+		h->scan = RS_LOST;
+	} else if (length > 0) {
+		h->scan = RS_BODY;
+		h->body_left = length;
+	}
+}
+
+static void
+line_end(struct reqhead *h)
+{
+	h->cr = false;
 	if (h->in_line) {
+		h->unframed |=
+		    h->field == F_SPACE; /* a length without digits */
 		h->in_line = false;
+		h->field = F_START;
 		if (++h->lines > REQHEAD_MAX_FIELDS + 1)
 			h->state = RH_FIELDS;
 	} else if (h->lines > 0) {
-		h->state = RH_BODY;
+		head_end(h);
 	}
 }
 
-bool
+/* A byte of a head. A CR is text, unless an LF follows it. */
+static void
+head_byte(struct reqhead *h, char c)
+{
+	if (c == '\n') {
+		line_end(h);
+		return;
+	}
+	if (h->cr)
+		field_text(h, '\r');
+	if (c != '\r')
+		field_text(h, c);
+	h->in_line |= h->cr || c != '\r';
+	h->cr = c == '\r';
+}
+
+static size_t
+skip_body(struct reqhead *h, size_t len)
+{
+	size_t n = h->body_left < len ? (size_t)h->body_left : len;
+
+	h->body_left -= n;
+	if (h->body_left == 0)
+		h->scan = RS_HEAD;
+	return n;
+}
+
+size_t
 reqhead_in(struct reqhead *h, const char *buf, size_t len)
 {
-	for (size_t i = 0; i < len && h->state == RH_HEAD; i++) {
-		if (++h->bytes > h->max_bytes) {
-			h->state = RH_BYTES;
-		} else if (buf[i] == '\n') {
-			h->cr = false;
-			reqhead_line_end(h);
-		} else {
-			/* A CR is text, unless an LF follows it. */
-			h->in_line |= h->cr || buf[i] != '\r';
-			h->cr = buf[i] == '\r';
-		}
-	}
-	return reqhead_over(h);
-}
+	size_t i = 0;
 
-static char
-reqhead_lower(char c)
-{
-	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+	if (reqhead_over(h))
+		return 0;
+	while (i < len && (h->state == RH_HEAD || h->state == RH_BODY)) {
+		if (h->scan == RS_LOST)
+			break;
+		if (h->scan == RS_BODY) {
+			i += skip_body(h, len - i);
+			continue;
+		}
+		if (++h->bytes > h->max_bytes)
+			h->state = RH_BYTES;
+		else
+			head_byte(h, buf[i]);
+		if (reqhead_over(h))
+			return i;
+		i++;
+	}
+	return len;
 }
 
 /*
@@ -113,10 +295,11 @@ reqhead_out(struct reqhead *h, const char *buf, size_t len)
 	if (len == 0 || (h->state != RH_HEAD && h->state != RH_BODY))
 		return;
 	if (h->state == RH_BODY) {
-		unsigned answered = h->answered + 1;
-
-		reqhead_init(h, h->max_bytes);
-		h->answered = answered;
+		h->state = RH_HEAD;
+		h->answered++;
+		/* Where the client is, is known again from its next byte. */
+		if (h->scan == RS_LOST)
+			head_begin(h);
 	}
 	if (!reqhead_begins(buf, len, "HTTP/1."))
 		return;

@@ -52,6 +52,11 @@ void plat_set_nodelay(plat_sock s);
 long plat_send(plat_sock s, const void *buf, size_t len);
 long plat_recv(plat_sock s, void *buf, size_t len);
 void plat_shutdown(plat_sock s, bool write_only);
+/*
+ * Whether the other end of a socket pair has read everything sent on
+ * its end s; false where the system cannot tell (Windows).
+ */
+bool plat_sock_all_read(plat_sock s);
 void plat_close_sock(plat_sock s);
 /*
  * poll()/WSAPoll(); timeout_ms -1 waits forever. An entry whose fd is

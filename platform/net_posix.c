@@ -7,11 +7,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <linux/sockios.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -193,6 +195,18 @@ void
 plat_shutdown(plat_sock s, bool write_only)
 {
 	shutdown((int)s, write_only ? SHUT_WR : SHUT_RDWR);
+}
+
+/*
+ * On a Unix socket, SIOCOUTQ is the memory of what was sent and the
+ * peer has not read yet: not a count of bytes, but 0 once all is read.
+ */
+bool
+plat_sock_all_read(plat_sock s)
+{
+	int n = 0;
+
+	return ioctl((int)s, SIOCOUTQ, &n) == 0 && n == 0;
 }
 
 void

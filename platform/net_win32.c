@@ -241,6 +241,14 @@ plat_shutdown(plat_sock s, bool write_only)
 	shutdown((SOCKET)s, write_only ? SD_SEND : SD_BOTH);
 }
 
+/* Winsock does not say what the peer of a TCP socket has read. */
+bool
+plat_sock_all_read(plat_sock s)
+{
+	(void)s;
+	return false;
+}
+
 void
 plat_close_sock(plat_sock s)
 {

@@ -11,7 +11,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${FUZZ_BUILD_DIR:-$root/build-fuzz}
-targets=(http json_body config simhost wulog errcode tls)
+targets=(http json_body config simhost wulog errcode tls reqhead)
 
 usage() {
 	echo "usage: scripts/fuzz.sh TARGET|--all SECONDS (targets: ${targets[*]})" >&2

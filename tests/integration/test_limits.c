@@ -638,6 +638,47 @@ Test(limits, a_second_request_that_floods_gets_431_problem,
 	free(r);
 }
 
+/*
+ * Pipelined behind two requests not yet answered (the second with a
+ * body that looks like a head), a flood is counted all the same: the
+ * two are answered, then the flood gets the listener's 431, not MHD's
+ * HTML one.
+ */
+Test(limits, a_pipelined_flood_gets_431_problem_after_the_answers_before,
+     .init = start_default, .fini = stop)
+{
+	static const char before[] =
+	    "GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n"
+	    "POST /health HTTP/1.1\r\nHost: localhost\r\n"
+	    "Content-Type: application/json\r\nContent-Length: 30\r\n\r\n"
+	    "\r\n\r\nGET /health HTTP/1.1\r\n\r\n\r\n";
+	struct tls_client t;
+	struct reply *r = malloc(sizeof(*r)), *last = malloc(sizeof(*r));
+	size_t len, n = sizeof(before) - 1;
+	char *flood_req = flood(&len), *req = malloc(n + len);
+	const char *at;
+
+	memcpy(req, before, n);
+	memcpy(req + n, flood_req, len);
+	cr_assert(tls_open(&t, 1));
+	tls_exchange(&t, req, n + len, r, 10000);
+	cr_expect(strncmp(r->buf, "HTTP/1.1 200 ", 13) == 0, "%.600s", r->buf);
+	cr_expect(strstr(r->buf, "}HTTP/1.1 405 ") != NULL,
+		  "no 405 to the POST:\n%.2000s", r->buf);
+	at = strstr(r->buf, "HTTP/1.1 431 ");
+	cr_assert_not_null(at, "no 431:\n%.2000s", r->buf);
+	memset(last, 0, sizeof(*last));
+	last->len = r->len - (size_t)(at - r->buf);
+	memcpy(last->buf, at, last->len);
+	last->closed = r->closed;
+	expect_431(last, "the request head exceeds 16384 bytes");
+	tls_close(&t);
+	free(req);
+	free(flood_req);
+	free(last);
+	free(r);
+}
+
 /* Read from the session until needle has come; false at its end. */
 static bool
 tls_read_until(struct tls_client *t, struct reply *r, const char *needle)

@@ -10,6 +10,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "platform/net.h"
+
 static const int one = 1;
 
 /* What libmicrohttpd 0.9.75 takes for "not TCP": it stops trying. */
@@ -44,4 +46,23 @@ Test(net_posix, tcp_options_on_tcp_and_other_failures_are_untouched)
 	cr_expect_eq(
 	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), -1);
 	cr_expect_eq(errno, EBADF, "errno %d (%s)", errno, strerror(errno));
+}
+
+/* What one end sent is unread until the other end has read all of it. */
+Test(net_posix, all_read_once_the_peer_has_read_everything)
+{
+	plat_sock sp[2];
+	char buf[8];
+
+	cr_assert_eq(plat_sock_pair(sp), 0);
+	cr_expect(plat_sock_all_read(sp[0]));
+	cr_assert_eq(plat_send(sp[0], "hello", 5), 5);
+	cr_expect(!plat_sock_all_read(sp[0]));
+	cr_assert_eq(plat_recv(sp[1], buf, 3), 3);
+	cr_expect(!plat_sock_all_read(sp[0]), "2 bytes are left");
+	cr_assert_eq(plat_recv(sp[1], buf, sizeof(buf)), 2);
+	cr_expect(plat_sock_all_read(sp[0]));
+	plat_close_sock(sp[0]);
+	plat_close_sock(sp[1]);
+	cr_expect(!plat_sock_all_read(sp[0]), "a closed socket cannot tell");
 }
