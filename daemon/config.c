@@ -672,6 +672,16 @@ cidr_match(const struct cidr *c, const uint8_t addr[16])
 	return ((c->addr[full] ^ addr[full]) & (0xff00u >> rest)) == 0;
 }
 
+void
+client_of(const uint8_t addr[16], uint8_t out[16])
+{
+	static const uint8_t v4_mapped[12] = {[10] = 0xff, [11] = 0xff};
+
+	memcpy(out, addr, 16);
+	if (memcmp(addr, v4_mapped, sizeof(v4_mapped)) != 0)
+		memset(out + 8, 0, 8);
+}
+
 static int
 check_readable(const char *what, const char *path, char *err, size_t errlen)
 {

@@ -60,6 +60,12 @@ int config_parse_host(struct wsd_config *c, const char *arg, char *err,
 int cidr_parse(const char *s, struct cidr *out);
 /* Is the 16-byte (v4-mapped for IPv4) address inside? */
 bool cidr_match(const struct cidr *c, const uint8_t addr[16]);
+/*
+ * The client a 16-byte address counts as for limits.per_ip: an IPv4
+ * address itself, an IPv6 address its /64 (the least a host is given,
+ * and it may use any address in it).
+ */
+void client_of(const uint8_t addr[16], uint8_t out[16]);
 
 /* Check files exist and are readable (cert, key, CA, sim host). */
 int config_check_files(const struct wsd_config *c, char *err, size_t errlen);

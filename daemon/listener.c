@@ -106,7 +106,7 @@ struct ratelog {
 };
 
 struct per_ip {
-	uint8_t addr[16];
+	uint8_t addr[16]; /* of the client (client_of) */
 	uint32_t n;
 };
 
@@ -255,11 +255,15 @@ log_held_events(struct listener *l)
 				 events[e].text);
 }
 
+/* The entry of addr's client (client_of), or NULL. */
 static struct per_ip *
 ip_find(struct listener *l, const uint8_t addr[16])
 {
+	uint8_t key[16];
+
+	client_of(addr, key);
 	for (size_t i = 0; i < l->n_ips; i++)
-		if (memcmp(l->ips[i].addr, addr, 16) == 0)
+		if (memcmp(l->ips[i].addr, key, 16) == 0)
 			return &l->ips[i];
 	return NULL;
 }
@@ -272,7 +276,7 @@ ip_get(struct listener *l, const uint8_t addr[16])
 	if (p == NULL) {
 		l->ips = xgrow(l->ips, &l->cap_ips, l->n_ips, sizeof(*l->ips));
 		p = &l->ips[l->n_ips++];
-		memcpy(p->addr, addr, 16);
+		client_of(addr, p->addr);
 		p->n = 0;
 	}
 	p->n++;

@@ -293,3 +293,33 @@ Test(config, numbers_beyond_any_integer_are_refused)
 		config_free(&c);
 	}
 }
+
+/* limits.per_ip counts an IPv4 address, or an IPv6 /64. */
+Test(config, a_client_is_an_ipv4_address_or_an_ipv6_64)
+{
+	static const struct {
+		const char *a, *b;
+		bool same;
+	} cases[] = {
+	    {"10.0.0.1", "10.0.0.1", true},
+	    {"10.0.0.1", "10.0.0.2", false},
+	    {"2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:ffff", true},
+	    {"2001:db8:1:2::1", "2001:db8:1:3::1", false},
+	    {"::1", "::2", true},
+	    /* ::ffff:0:0/96 is IPv4, not an IPv6 /64 of its own. */
+	    {"::ffff:10.0.0.1", "10.0.0.1", true},
+	    {"::ffff:10.0.0.1", "::ffff:10.0.0.2", false},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct cidr a, b;
+		uint8_t ka[16], kb[16];
+
+		cr_assert_eq(cidr_parse(cases[i].a, &a), 0, "%s", cases[i].a);
+		cr_assert_eq(cidr_parse(cases[i].b, &b), 0, "%s", cases[i].b);
+		client_of(a.addr, ka);
+		client_of(b.addr, kb);
+		cr_expect_eq(memcmp(ka, kb, 16) == 0, cases[i].same,
+			     "%s and %s", cases[i].a, cases[i].b);
+	}
+}
