@@ -69,12 +69,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			  cut.bytes, bytewise.bytes);
 	/* An answer moves only what is not framed. */
 	feed(&answered, p, at);
-	if (answered.scan != RS_LOST)
-		reqhead_out(&answered, ANSWER, strlen(ANSWER));
 	if (answered.scan != RS_LOST) {
+		reqhead_out(&answered, ANSWER, strlen(ANSWER));
 		feed(&answered, p + at, len - at);
 		if (answered.scan != whole.scan ||
 		    answered.bytes != whole.bytes ||
+		    answered.lines != whole.lines ||
+		    answered.body_left != whole.body_left ||
 		    reqhead_over(&answered) != reqhead_over(&whole))
 			fuzz_fail("an answer after %zu bytes moved the scan",
 				  at);
