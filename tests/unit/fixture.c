@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/xalloc.h"
@@ -405,4 +406,13 @@ fx_assert_detail_has(const struct action_result *a, size_t i, const char *part)
 	cr_assert_not_null(strstr(a->steps[i].detail, part),
 			   "step %zu detail \"%s\" lacks \"%s\"", i,
 			   a->steps[i].detail, part);
+}
+
+int64_t
+fx_unix_now(void)
+{
+	struct timespec ts;
+
+	cr_assert_eq(clock_gettime(CLOCK_REALTIME, &ts), 0);
+	return (int64_t)ts.tv_sec;
 }

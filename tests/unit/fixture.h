@@ -129,6 +129,13 @@ void fx_run_failing_first(const struct action *act, struct host *h, bool dry,
 			  const char *name, hr_t error,
 			  struct action_result *a);
 
+/*
+ * Seconds since 1970 on the clock the simulated host stamps files with
+ * (CLOCK_REALTIME). time() reads a coarser clock that can lag it across
+ * a second, so a stamp taken between two time() calls can be after both.
+ */
+int64_t fx_unix_now(void);
+
 /* Steps 0 to n-1 are names[0] to names[n-1], each with status want and
  * no error. */
 void fx_assert_steps(const struct action_result *a, const char *const *names,

@@ -650,9 +650,9 @@ Test(reset_store, errors_logged_before_the_rebuild_are_set_aside)
 	int64_t t0, t1;
 
 	cr_assert_eq(finding_status(h, "store.errors"), ST_FAIL);
-	t0 = (int64_t)time(NULL);
+	t0 = fx_unix_now();
 	run(h, false, &a);
-	t1 = (int64_t)time(NULL);
+	t1 = fx_unix_now();
 	cr_assert_eq(a.status, ACT_OK);
 	cr_assert_eq(h->ops->file_stat(h, SD, &fi), HR_OK);
 	cr_assert(fi.created >= t0 && fi.created <= t1, "created %lld",

@@ -1006,9 +1006,9 @@ Test(sim, a_rebuilt_store_is_created_now)
 					     &(struct svc_status){0}),
 		     HR_OK);
 	cr_assert_eq(h->ops->file_rename(h, SD, SD ".old"), HR_OK);
-	t0 = (int64_t)time(NULL);
+	t0 = fx_unix_now();
 	cr_assert_eq(h->ops->service_start(h, "wuauserv"), HR_OK);
-	t1 = (int64_t)time(NULL);
+	t1 = fx_unix_now();
 	cr_assert_eq(h->ops->file_stat(h, SD, &fi), HR_OK);
 	cr_assert(fi.is_dir);
 	cr_assert(fi.created >= t0 && fi.created <= t1, "created %lld",
