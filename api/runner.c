@@ -3,6 +3,10 @@
  * overruns (a hung SCM call, a network probe) is abandoned, not waited
  * for: its thread keeps a reference to the shared run and the last one
  * out frees it, so the report never waits longer than its slowest limit.
+ *
+ * An abandoned check is not started again until its thread ends: a host
+ * call that hangs for good would otherwise cost one more thread on every
+ * poll of a console, for as long as the daemon runs.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,8 +18,10 @@
 struct job {
 	const struct check *check;
 	struct check_result result;
-	uint64_t started, finished;
+	uint64_t started, finished; /* held: when the abandoned run began */
 	bool done;
+	bool abandoned; /* past its limit when collected; under run.m */
+	bool held;	/* not started: an abandoned run of it is running */
 	struct run *run;
 };
 
@@ -38,6 +44,8 @@ struct check_tracker {
 	struct plat_mutex *m;
 	struct plat_cond *c;
 	size_t running;
+	const struct job **stuck; /* abandoned jobs still running */
+	size_t n_stuck, cap_stuck;
 };
 
 struct check_tracker *
@@ -57,6 +65,7 @@ check_tracker_free(struct check_tracker *t)
 		return;
 	plat_cond_free(t->c);
 	plat_mutex_free(t->m);
+	free(t->stuck);
 	free(t);
 }
 
@@ -70,6 +79,55 @@ tracker_add(struct check_tracker *t, int delta)
 	if (t->running == 0)
 		plat_cond_broadcast(t->c);
 	plat_mutex_unlock(t->m);
+}
+
+/* Under the run's lock, so that the job cannot end before it is listed. */
+static void
+tracker_abandon(struct check_tracker *t, const struct job *j)
+{
+	if (t == NULL)
+		return;
+	plat_mutex_lock(t->m);
+	t->stuck =
+	    xgrow(t->stuck, &t->cap_stuck, t->n_stuck + 1, sizeof(*t->stuck));
+	t->stuck[t->n_stuck++] = j;
+	plat_mutex_unlock(t->m);
+}
+
+static void
+tracker_release(struct check_tracker *t, const struct job *j)
+{
+	if (t == NULL)
+		return;
+	plat_mutex_lock(t->m);
+	for (size_t i = 0; i < t->n_stuck; i++) {
+		if (t->stuck[i] == j) {
+			t->stuck[i] = t->stuck[--t->n_stuck];
+			break;
+		}
+	}
+	plat_mutex_unlock(t->m);
+}
+
+/* Whether an abandoned run of c is running; *since: the oldest's start. */
+static bool
+tracker_stuck(struct check_tracker *t, const struct check *c, uint64_t *since)
+{
+	bool stuck = false;
+
+	if (t == NULL)
+		return false;
+	plat_mutex_lock(t->m);
+	for (size_t i = 0; i < t->n_stuck; i++) {
+		const struct job *j = t->stuck[i];
+
+		if (j->check == c && (!stuck || j->started < *since)) {
+			*since = j->started;
+			stuck = true;
+		}
+	}
+	plat_mutex_unlock(t->m);
+	return stuck;
 }
 
 bool
@@ -109,18 +167,21 @@ job_main(void *p)
 {
 	struct job *j = p;
 	struct run *r = j->run;
-	struct check_result res;
-
 	struct check_tracker *t = r->tracker;
+	struct check_result res;
+	bool abandoned;
 
 	check_run(j->check, &r->cctx, &res);
 	plat_mutex_lock(r->m);
 	j->result = res;
 	j->finished = plat_now_ms();
 	j->done = true;
+	abandoned = j->abandoned;
 	r->remaining--;
 	plat_cond_broadcast(r->c);
 	plat_mutex_unlock(r->m);
+	if (abandoned)
+		tracker_release(t, j); /* before j may be freed */
 	run_unref(r);
 	tracker_add(t, -1);
 }
@@ -140,19 +201,47 @@ timed_out(const struct check *c, uint32_t limit, struct check_result *out)
 	out->duration_ms = limit;
 }
 
-/* Hand over finished results; stand in for the ones over their limit. */
+/* Not started: the same finding, since the host is just as stuck. */
+static void
+held_back(const struct check *c, uint64_t since, uint64_t now,
+	  struct check_result *out)
+{
+	struct finding *f;
+
+	result_init(out, c->id, c->title);
+	f = result_add(out, "timeout", ST_ERROR,
+		       "not run: an earlier run of this check has been "
+		       "running for %llu ms, past its time limit of %u ms; "
+		       "it is not started again until that run ends",
+		       (unsigned long long)(now - since), c->time_limit_ms);
+	f->error = hr_from_win32(1460); /* ERROR_TIMEOUT */
+	result_finish(out);
+	out->duration_ms = 0;
+}
+
+/*
+ * Hand over finished results; stand in for the ones over their limit,
+ * and list those still running as abandoned.
+ */
 static void
 collect(struct run *r, struct check_result *out)
 {
+	uint64_t now = plat_now_ms();
+
 	for (size_t i = 0; i < r->n; i++) {
 		struct job *j = &r->jobs[i];
 		uint32_t limit = j->check->time_limit_ms;
 
-		if (j->done && j->finished - j->started <= limit) {
+		if (j->held) {
+			held_back(j->check, j->started, now, &out[i]);
+		} else if (j->done && j->finished - j->started <= limit) {
 			out[i] = j->result;
 			memset(&j->result, 0, sizeof(j->result));
 		} else {
 			timed_out(j->check, limit, &out[i]);
+			j->abandoned = !j->done;
+			if (j->abandoned)
+				tracker_abandon(r->tracker, j);
 		}
 	}
 }
@@ -197,6 +286,10 @@ run_checks(const struct api_ctx *ctx, const struct check *const *checks,
 
 		j->check = checks[i];
 		j->run = r;
+		if (tracker_stuck(r->tracker, j->check, &j->started)) {
+			j->held = j->done = true;
+			continue;
+		}
 		j->started = now;
 		r->refs++;
 		r->remaining++;

@@ -2,6 +2,7 @@
  * run_checks: concurrent, each check within its own time limit.
  */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,12 +26,33 @@ fast_run(const struct check_ctx *ctx, struct check_result *r)
 	result_add(r, "fast.done", ST_PASS, "finished");
 }
 
+/* Counts its runs: whether a check was started, not only answered. */
+static int counted_runs;
+
+static void
+counted_run(const struct check_ctx *ctx, struct check_result *r)
+{
+	(void)ctx;
+	__atomic_fetch_add(&counted_runs, 1, __ATOMIC_SEQ_CST);
+	plat_sleep_ms(600);
+	result_add(r, "counted.done", ST_PASS, "finished");
+}
+
+static int
+runs_so_far(void)
+{
+	return __atomic_load_n(&counted_runs, __ATOMIC_SEQ_CST);
+}
+
 static const struct check slow_a = {"slow-a", "Slow A", "", "", 5000, slow_run};
 static const struct check slow_b = {"slow-b", "Slow B", "", "", 5000, slow_run};
 static const struct check slow_c = {"slow-c", "Slow C", "", "", 5000, slow_run};
 static const struct check too_slow = {"too-slow", "Too slow", "",
 				      "",	  100,	      slow_run};
 static const struct check fast = {"fast", "Fast", "", "", 1000, fast_run};
+static const struct check stuck = {"stuck", "Stuck", "", "", 100, counted_run};
+static const struct check counted = {"counted", "Counted", "",
+				     "",	5000,	   counted_run};
 
 static struct check_settings settings = {5000, 1000, NULL};
 static struct api_ctx ctx = {.settings = &settings};
@@ -93,6 +115,85 @@ Test(runner, the_tracker_counts_abandoned_checks_until_they_end)
 		      "the abandoned check is not counted");
 	cr_expect(check_tracker_drain(tctx.tracker, 5000),
 		  "the abandoned check never ended");
+	check_tracker_free(tctx.tracker);
+}
+
+/*
+ * A host call that hangs for good must not cost a thread on every poll:
+ * while the abandoned run goes on, the check answers at once, unstarted.
+ */
+Test(runner, an_abandoned_check_is_not_started_again_until_it_ends)
+{
+	const struct check *const cs[] = {&stuck, &fast};
+	struct api_ctx tctx = {.settings = &settings};
+	struct check_result r[2];
+
+	tctx.tracker = check_tracker_new();
+	run_checks(&tctx, cs, 2, r);
+	cr_expect_str_eq(r[0].findings[0].id, "timeout");
+	cr_expect_eq(runs_so_far(), 1);
+	result_clear(&r[0]);
+	result_clear(&r[1]);
+
+	run_checks(&tctx, cs, 2, r);
+	cr_expect_eq(runs_so_far(), 1, "started again while abandoned");
+	cr_expect_eq(r[0].status, ST_ERROR);
+	cr_assert_eq(r[0].n_findings, 1);
+	cr_expect_str_eq(r[0].findings[0].id, "timeout");
+	cr_expect_eq(r[0].findings[0].error, 0x800705B4u); /* ERROR_TIMEOUT */
+	cr_expect(strncmp(r[0].findings[0].message, "not run: ", 9) == 0, "%s",
+		  r[0].findings[0].message);
+	cr_expect_eq(r[0].duration_ms, 0);
+	cr_expect_eq(r[1].status, ST_PASS, "another check was held back");
+	result_clear(&r[0]);
+	result_clear(&r[1]);
+
+	cr_assert(check_tracker_drain(tctx.tracker, 5000));
+	run_checks(&tctx, cs, 1, r);
+	cr_expect_eq(runs_so_far(), 2, "not started once the first ended");
+	cr_expect_eq(r[0].duration_ms, 100);
+	result_clear(&r[0]);
+	cr_assert(check_tracker_drain(tctx.tracker, 5000));
+	check_tracker_free(tctx.tracker);
+}
+
+struct caller {
+	struct api_ctx *ctx;
+	struct check_result r;
+};
+
+static void *
+call_counted(void *arg)
+{
+	struct caller *c = arg;
+	const struct check *const cs[] = {&counted};
+
+	run_checks(c->ctx, cs, 1, &c->r);
+	return NULL;
+}
+
+/*
+ * The same check asked for twice at once runs twice: only a run past
+ * its limit holds the check back.
+ */
+Test(runner, the_same_check_within_its_limit_runs_for_each_caller)
+{
+	struct api_ctx tctx = {.settings = &settings};
+	struct caller c[2] = {{&tctx, {0}}, {&tctx, {0}}};
+	pthread_t t[2];
+
+	tctx.tracker = check_tracker_new();
+	for (int i = 0; i < 2; i++)
+		cr_assert_eq(pthread_create(&t[i], NULL, call_counted, &c[i]),
+			     0);
+	for (int i = 0; i < 2; i++) {
+		pthread_join(t[i], NULL);
+		cr_expect_eq(c[i].r.status, ST_PASS);
+		result_clear(&c[i].r);
+	}
+	cr_expect_eq(runs_so_far(), 2);
+	/* A job's thread lets go of the tracker after its caller returns. */
+	cr_assert(check_tracker_drain(tctx.tracker, 5000));
 	check_tracker_free(tctx.tracker);
 }
 
