@@ -20,8 +20,9 @@ struct job {
 	struct check_result result;
 	uint64_t started, finished; /* held: when the abandoned run began */
 	bool done;
-	bool abandoned; /* past its limit when collected; under run.m */
-	bool held;	/* not started: an abandoned run of it is running */
+	bool abandoned;	   /* past its limit when collected; under run.m */
+	bool held;	   /* not started: an abandoned run of it is running */
+	struct job *waits; /* not started until this one ends (check.after) */
 	struct run *run;
 };
 
@@ -239,7 +240,7 @@ collect(struct run *r, struct check_result *out)
 			memset(&j->result, 0, sizeof(j->result));
 		} else {
 			timed_out(j->check, limit, &out[i]);
-			j->abandoned = !j->done;
+			j->abandoned = !j->done && j->waits == NULL;
 			if (j->abandoned)
 				tracker_abandon(r->tracker, j);
 		}
@@ -259,10 +260,59 @@ next_deadline(const struct run *r, uint64_t now)
 		const struct job *j = &r->jobs[i];
 		uint64_t d = j->started + j->check->time_limit_ms;
 
-		if (!j->done && d > now && (next == 0 || d < next))
+		if (!j->done && j->waits == NULL && d > now &&
+		    (next == 0 || d < next))
 			next = d;
 	}
 	return next;
+}
+
+/* Under r->m; the job's clock starts now. */
+static void
+start_job(struct run *r, struct job *j, uint64_t now)
+{
+	j->waits = NULL;
+	j->started = now;
+	r->refs++;
+	r->remaining++;
+	tracker_add(r->tracker, 1);
+	if (plat_thread_detached(job_main, j) != 0) {
+		/* No thread to spare: run it here, still timed. */
+		plat_mutex_unlock(r->m);
+		job_main(j);
+		plat_mutex_lock(r->m);
+	}
+}
+
+/* The job of this run that j must wait for, or NULL. */
+static struct job *
+predecessor(struct run *r, const struct job *j)
+{
+	if (j->check->after == NULL)
+		return NULL;
+	for (size_t i = 0; i < r->n; i++)
+		if (&r->jobs[i] != j &&
+		    strcmp(r->jobs[i].check->id, j->check->after) == 0)
+			return &r->jobs[i];
+	return NULL;
+}
+
+/*
+ * Start the jobs whose predecessor has finished or run out of time: an
+ * abandoned predecessor is not waited for beyond its limit.
+ */
+static void
+start_ready(struct run *r, uint64_t now)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		struct job *j = &r->jobs[i];
+		const struct job *p = j->waits;
+
+		if (p == NULL || p->waits != NULL)
+			continue;
+		if (p->done || now >= p->started + p->check->time_limit_ms)
+			start_job(r, j, now);
+	}
 }
 
 void
@@ -280,31 +330,32 @@ run_checks(const struct api_ctx *ctx, const struct check *const *checks,
 	r->n = n;
 	r->tracker = ctx->tracker;
 	r->refs = 1;
+	for (size_t i = 0; i < n; i++) {
+		r->jobs[i].check = checks[i];
+		r->jobs[i].run = r;
+	}
 	plat_mutex_lock(r->m);
 	for (size_t i = 0; i < n; i++) {
 		struct job *j = &r->jobs[i];
 
-		j->check = checks[i];
-		j->run = r;
-		if (tracker_stuck(r->tracker, j->check, &j->started)) {
+		if (tracker_stuck(r->tracker, j->check, &j->started))
 			j->held = j->done = true;
-			continue;
-		}
-		j->started = now;
-		r->refs++;
-		r->remaining++;
-		tracker_add(r->tracker, 1);
-		if (plat_thread_detached(job_main, j) != 0) {
-			/* No thread to spare: run it here, still timed. */
-			plat_mutex_unlock(r->m);
-			job_main(j);
-			plat_mutex_lock(r->m);
-		}
+		else if ((j->waits = predecessor(r, j)) == NULL)
+			start_job(r, j, now);
 	}
-	/* Wait for each check only until its own limit. */
-	while (r->remaining > 0 &&
-	       (deadline = next_deadline(r, plat_now_ms())) != 0)
+	/*
+	 * Wait for each check only until its own limit. One clock reading
+	 * for both steps: a job left waiting has a predecessor whose
+	 * deadline is still ahead, so there is a deadline to wait for.
+	 */
+	for (;;) {
+		now = plat_now_ms();
+		start_ready(r, now);
+		if (r->remaining == 0 ||
+		    (deadline = next_deadline(r, now)) == 0)
+			break;
 		plat_cond_wait_until(r->c, r->m, deadline);
+	}
 	collect(r, out);
 	plat_mutex_unlock(r->m);
 	run_unref(r);

@@ -469,6 +469,8 @@ const struct check check_bits_jobs = {
     .seed_section = "BITS jobs are failing",
     .time_limit_ms = 15000,
     .run = bits_jobs_run,
+    /* Listing jobs starts BITS: bits would see it start_pending. */
+    .after = "bits",
 };
 
 /* ---- bits-policy ------------------------------------------------------- */

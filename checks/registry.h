@@ -32,6 +32,12 @@ struct check {
 	uint32_t time_limit_ms;	  /* /report gives up on it after this */
 	/* Fill r (already initialised with id and title). Read-only. */
 	void (*run)(const struct check_ctx *ctx, struct check_result *r);
+	/*
+	 * Or NULL. When both run at once (/report), this check starts only
+	 * once the named one has finished or run out of time: this one
+	 * disturbs what that one reads.
+	 */
+	const char *after;
 };
 
 struct action_ctx {

@@ -44,15 +44,46 @@ runs_so_far(void)
 	return __atomic_load_n(&counted_runs, __ATOMIC_SEQ_CST);
 }
 
-static const struct check slow_a = {"slow-a", "Slow A", "", "", 5000, slow_run};
-static const struct check slow_b = {"slow-b", "Slow B", "", "", 5000, slow_run};
-static const struct check slow_c = {"slow-c", "Slow C", "", "", 5000, slow_run};
-static const struct check too_slow = {"too-slow", "Too slow", "",
-				      "",	  100,	      slow_run};
-static const struct check fast = {"fast", "Fast", "", "", 1000, fast_run};
-static const struct check stuck = {"stuck", "Stuck", "", "", 100, counted_run};
-static const struct check counted = {"counted", "Counted", "",
-				     "",	5000,	   counted_run};
+#define CHECK(var, id_, limit, fn, after_)                                     \
+	static const struct check var = {.id = id_,                            \
+					 .title = id_,                         \
+					 .description = "",                    \
+					 .seed_section = "",                   \
+					 .time_limit_ms = limit,               \
+					 .run = fn,                            \
+					 .after = after_}
+
+CHECK(slow_a, "slow-a", 5000, slow_run, NULL);
+CHECK(slow_b, "slow-b", 5000, slow_run, NULL);
+CHECK(slow_c, "slow-c", 5000, slow_run, NULL);
+CHECK(too_slow, "too-slow", 100, slow_run, NULL);
+CHECK(fast, "fast", 1000, fast_run, NULL);
+CHECK(stuck, "stuck", 100, counted_run, NULL);
+CHECK(counted, "counted", 5000, counted_run, NULL);
+
+/* When "first" ended and "second" (which runs after it) began. */
+static uint64_t first_ended, second_began;
+
+static void
+first_run(const struct check_ctx *ctx, struct check_result *r)
+{
+	(void)ctx;
+	plat_sleep_ms(300);
+	__atomic_store_n(&first_ended, plat_now_ms(), __ATOMIC_SEQ_CST);
+	result_add(r, "first.done", ST_PASS, "finished");
+}
+
+static void
+second_run(const struct check_ctx *ctx, struct check_result *r)
+{
+	(void)ctx;
+	__atomic_store_n(&second_began, plat_now_ms(), __ATOMIC_SEQ_CST);
+	result_add(r, "second.done", ST_PASS, "finished");
+}
+
+CHECK(first, "first", 5000, first_run, NULL);
+CHECK(second, "second", 1000, second_run, "first");
+CHECK(after_slow, "after-slow", 1000, second_run, "too-slow");
 
 static struct check_settings settings = {5000, 1000, NULL};
 static struct api_ctx ctx = {.settings = &settings};
@@ -195,6 +226,56 @@ Test(runner, the_same_check_within_its_limit_runs_for_each_caller)
 	/* A job's thread lets go of the tracker after its caller returns. */
 	cr_assert(check_tracker_drain(tctx.tracker, 5000));
 	check_tracker_free(tctx.tracker);
+}
+
+/* Listed before it or not, "second" waits for "first" to end. */
+Test(runner, a_check_that_disturbs_another_starts_after_it)
+{
+	const struct check *const cs[] = {&second, &first, &fast};
+	struct check_result r[3];
+
+	run_checks(&ctx, cs, 3, r);
+	for (int i = 0; i < 3; i++) {
+		cr_expect_eq(r[i].status, ST_PASS, "%s", r[i].id);
+		cr_expect_str_eq(r[i].id, cs[i]->id);
+		result_clear(&r[i]);
+	}
+	cr_expect_geq(second_began, first_ended, "second began %llu ms early",
+		      (unsigned long long)(first_ended - second_began));
+}
+
+/*
+ * An abandoned predecessor is not waited for: "after-slow" starts at
+ * too-slow's limit (100 ms), not when its run ends (600 ms).
+ */
+Test(runner, a_check_after_one_past_its_limit_starts_at_that_limit)
+{
+	const struct check *const cs[] = {&too_slow, &after_slow};
+	struct api_ctx tctx = {.settings = &settings};
+	struct check_result r[2];
+	uint64_t t0 = plat_now_ms();
+
+	tctx.tracker = check_tracker_new();
+	run_checks(&tctx, cs, 2, r);
+	cr_expect_str_eq(r[0].findings[0].id, "timeout");
+	cr_expect_eq(r[1].status, ST_PASS);
+	cr_expect_geq(second_began - t0, 100);
+	cr_expect_lt(second_began - t0, 450, "waited for the abandoned run");
+	result_clear(&r[0]);
+	result_clear(&r[1]);
+	cr_assert(check_tracker_drain(tctx.tracker, 5000));
+	check_tracker_free(tctx.tracker);
+}
+
+/* Without its predecessor in the run, a check starts at once. */
+Test(runner, a_check_alone_does_not_wait_for_its_predecessor)
+{
+	const struct check *const cs[] = {&second};
+	struct check_result r;
+
+	run_checks(&ctx, cs, 1, &r);
+	cr_expect_eq(r.status, ST_PASS);
+	result_clear(&r);
 }
 
 /*
