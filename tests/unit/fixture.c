@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -104,6 +105,344 @@ fx_open_doc_take(cJSON *doc)
 
 	cJSON_Delete(doc);
 	return h;
+}
+
+/* ---- a host that fails chosen calls ------------------------------------ */
+
+struct fault_host {
+	struct host base;
+	struct host_ops ops;
+	struct host *inner;
+	const struct fx_fault *faults;
+};
+
+/* One slot for kind and one per operation: a member added to host_ops
+ * needs its forwarder here, or a test calling it would crash. */
+_Static_assert(sizeof(struct host_ops) ==
+		   sizeof(const char *) + 32 * sizeof(void (*)(void)),
+	       "host_ops changed: forward the new operation in fault_ops");
+
+#define INNER(h) (((struct fault_host *)(h))->inner)
+
+static hr_t
+fault_of(struct host *h, const char *op, const char *name)
+{
+	const struct fx_fault *f = ((struct fault_host *)h)->faults;
+
+	for (; f != NULL && f->op != NULL; f++)
+		if (strcmp(f->op, op) == 0 &&
+		    (f->name == NULL ||
+		     (name != NULL && strcasecmp(f->name, name) == 0)))
+			return f->hr;
+	return HR_OK;
+}
+
+/* A failed call leaves its out-structure zeroed, as the backends do, so
+ * the caller's clear stays safe. */
+static void
+zero(void *p, size_t n)
+{
+	if (p != NULL)
+		memset(p, 0, n);
+}
+
+#define ZERO(p) zero((p), sizeof(*(p)))
+#define NO_OUT	((void)0)
+
+/* #op ties the table's name to the member, so they cannot drift apart. */
+#define FORWARD(op, name, clear, ...)                                          \
+	do {                                                                   \
+		hr_t hr_ = fault_of(h, #op, name);                             \
+		if (hr_ != HR_OK) {                                            \
+			clear;                                                 \
+			return hr_;                                            \
+		}                                                              \
+		return INNER(h)->ops->op(INNER(h), __VA_ARGS__);               \
+	} while (0)
+
+static hr_t
+fw_computer(struct host *h, struct computer_info *out)
+{
+	FORWARD(computer, NULL, ZERO(out), out);
+}
+
+static hr_t
+fw_service_status(struct host *h, const char *name, struct svc_status *out)
+{
+	FORWARD(service_status, name, ZERO(out), name, out);
+}
+
+static hr_t
+fw_service_config(struct host *h, const char *name, struct svc_config *out)
+{
+	FORWARD(service_config, name, ZERO(out), name, out);
+}
+
+static hr_t
+fw_service_delayed_auto(struct host *h, const char *name, bool *out)
+{
+	FORWARD(service_delayed_auto, name, ZERO(out), name, out);
+}
+
+static hr_t
+fw_service_failure_actions(struct host *h, const char *name,
+			   struct svc_failure_actions *out)
+{
+	FORWARD(service_failure_actions, name, ZERO(out), name, out);
+}
+
+static hr_t
+fw_service_sid_type(struct host *h, const char *name, enum svc_sid_type *out)
+{
+	FORWARD(service_sid_type, name, ZERO(out), name, out);
+}
+
+static hr_t
+fw_service_privileges(struct host *h, const char *name, struct strlist *out)
+{
+	FORWARD(service_privileges, name, ZERO(out), name, out);
+}
+
+static hr_t
+fw_service_start(struct host *h, const char *name)
+{
+	FORWARD(service_start, name, NO_OUT, name);
+}
+
+static hr_t
+fw_service_control(struct host *h, const char *name, uint32_t control,
+		   struct svc_status *out)
+{
+	FORWARD(service_control, name, ZERO(out), name, control, out);
+}
+
+static hr_t
+fw_service_change_config(struct host *h, const char *name,
+			 const struct svc_config_change *c)
+{
+	FORWARD(service_change_config, name, NO_OUT, name, c);
+}
+
+static hr_t
+fw_service_set_delayed_auto(struct host *h, const char *name, bool on)
+{
+	FORWARD(service_set_delayed_auto, name, NO_OUT, name, on);
+}
+
+static hr_t
+fw_service_set_failure_actions(struct host *h, const char *name,
+			       const struct svc_failure_actions *fa)
+{
+	FORWARD(service_set_failure_actions, name, NO_OUT, name, fa);
+}
+
+static hr_t
+fw_service_set_sid_type(struct host *h, const char *name, enum svc_sid_type t)
+{
+	FORWARD(service_set_sid_type, name, NO_OUT, name, t);
+}
+
+static hr_t
+fw_service_set_privileges(struct host *h, const char *name,
+			  const struct strlist *privs)
+{
+	FORWARD(service_set_privileges, name, NO_OUT, name, privs);
+}
+
+static hr_t
+fw_reg_get(struct host *h, const char *key, const char *value,
+	   struct reg_value *out)
+{
+	FORWARD(reg_get, key, ZERO(out), key, value, out);
+}
+
+static hr_t
+fw_reg_set(struct host *h, const char *key, const char *value,
+	   const struct reg_value *v)
+{
+	FORWARD(reg_set, key, NO_OUT, key, value, v);
+}
+
+static hr_t
+fw_reg_delete_value(struct host *h, const char *key, const char *value)
+{
+	FORWARD(reg_delete_value, key, NO_OUT, key, value);
+}
+
+static hr_t
+fw_reg_delete_key(struct host *h, const char *key)
+{
+	FORWARD(reg_delete_key, key, NO_OUT, key);
+}
+
+static hr_t
+fw_file_stat(struct host *h, const char *path, struct file_info *out)
+{
+	FORWARD(file_stat, path, ZERO(out), path, out);
+}
+
+static hr_t
+fw_file_rename(struct host *h, const char *from, const char *to)
+{
+	FORWARD(file_rename, from, NO_OUT, from, to);
+}
+
+static hr_t
+fw_file_version(struct host *h, const char *path, char **out)
+{
+	FORWARD(file_version, path, ZERO(out), path, out);
+}
+
+static hr_t
+fw_file_read_text(struct host *h, const char *path, size_t max, char **out,
+		  size_t *len)
+{
+	FORWARD(file_read_text, path, (ZERO(out), ZERO(len)), path, max, out,
+		len);
+}
+
+static hr_t
+fw_disk_free(struct host *h, const char *path, uint64_t *free_b,
+	     uint64_t *total_b)
+{
+	FORWARD(disk_free, path, (ZERO(free_b), ZERO(total_b)), path, free_b,
+		total_b);
+}
+
+static hr_t
+fw_run_program(struct host *h, const char *const *argv, uint32_t timeout_ms,
+	       struct prog_result *out)
+{
+	FORWARD(run_program, argv[0], ZERO(out), argv, timeout_ms, out);
+}
+
+static hr_t
+fw_winhttp_proxy(struct host *h, struct proxy_config *out)
+{
+	FORWARD(winhttp_proxy, NULL, ZERO(out), out);
+}
+
+static hr_t
+fw_ie_proxy(struct host *h, struct proxy_config *out)
+{
+	FORWARD(ie_proxy, NULL, ZERO(out), out);
+}
+
+static hr_t
+fw_applied_gpos(struct host *h, struct strlist *out)
+{
+	FORWARD(applied_gpos, NULL, ZERO(out), out);
+}
+
+/* No argument but the host, which FORWARD cannot pass alone. */
+static hr_t
+fw_wu_detect_now(struct host *h)
+{
+	hr_t hr = fault_of(h, "wu_detect_now", NULL);
+
+	return hr != HR_OK ? hr : INNER(h)->ops->wu_detect_now(INNER(h));
+}
+
+static hr_t
+fw_bits_jobs(struct host *h, struct bits_jobs *out)
+{
+	FORWARD(bits_jobs, NULL, ZERO(out), out);
+}
+
+static hr_t
+fw_events(struct host *h, const char *log, size_t max, struct event_list *out)
+{
+	FORWARD(events, log, ZERO(out), log, max, out);
+}
+
+static hr_t
+fw_http_probe(struct host *h, const struct probe_request *req,
+	      struct probe_result *out)
+{
+	FORWARD(http_probe, req->url, ZERO(out), req, out);
+}
+
+static void
+fw_close(struct host *h)
+{
+	host_close(INNER(h));
+	free(h);
+}
+
+static const struct host_ops fault_ops = {
+    .computer = fw_computer,
+    .service_status = fw_service_status,
+    .service_config = fw_service_config,
+    .service_delayed_auto = fw_service_delayed_auto,
+    .service_failure_actions = fw_service_failure_actions,
+    .service_sid_type = fw_service_sid_type,
+    .service_privileges = fw_service_privileges,
+    .service_start = fw_service_start,
+    .service_control = fw_service_control,
+    .service_change_config = fw_service_change_config,
+    .service_set_delayed_auto = fw_service_set_delayed_auto,
+    .service_set_failure_actions = fw_service_set_failure_actions,
+    .service_set_sid_type = fw_service_set_sid_type,
+    .service_set_privileges = fw_service_set_privileges,
+    .reg_get = fw_reg_get,
+    .reg_set = fw_reg_set,
+    .reg_delete_value = fw_reg_delete_value,
+    .reg_delete_key = fw_reg_delete_key,
+    .file_stat = fw_file_stat,
+    .file_rename = fw_file_rename,
+    .file_version = fw_file_version,
+    .file_read_text = fw_file_read_text,
+    .disk_free = fw_disk_free,
+    .run_program = fw_run_program,
+    .winhttp_proxy = fw_winhttp_proxy,
+    .ie_proxy = fw_ie_proxy,
+    .applied_gpos = fw_applied_gpos,
+    .wu_detect_now = fw_wu_detect_now,
+    .bits_jobs = fw_bits_jobs,
+    .events = fw_events,
+    .http_probe = fw_http_probe,
+    .close = fw_close,
+};
+
+#undef FORWARD
+#undef NO_OUT
+#undef ZERO
+#undef INNER
+
+struct host *
+fx_fault_host(struct host *inner, const struct fx_fault *faults)
+{
+	struct fault_host *fh = xcalloc(1, sizeof(*fh));
+
+	cr_assert_not_null(inner);
+	fh->inner = inner;
+	fh->faults = faults;
+	fh->ops = fault_ops;
+	/* What the wrapped host is, for anything that reports the kind. */
+	fh->ops.kind = inner->ops->kind;
+	fh->base.ops = &fh->ops;
+	return &fh->base;
+}
+
+static struct fault_host *
+fault_host_of(struct host *h)
+{
+	struct fault_host *fh = (struct fault_host *)h;
+
+	cr_assert(h->ops == &fh->ops, "not a host from fx_fault_host");
+	return fh;
+}
+
+struct host_ops *
+fx_fault_ops(struct host *h)
+{
+	return &fault_host_of(h)->ops;
+}
+
+struct host *
+fx_fault_inner(struct host *h)
+{
+	return fault_host_of(h)->inner;
 }
 
 cJSON *

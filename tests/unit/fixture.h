@@ -44,6 +44,32 @@ struct host *fx_open_doc(const cJSON *doc);
 /* fx_open_doc, then cJSON_Delete(doc). */
 struct host *fx_open_doc_take(cJSON *doc);
 
+/* ---- a host that fails chosen calls ------------------------------------ */
+
+/*
+ * Fail the host_ops member op ("service_config") with hr where it names
+ * name (the service, registry key, file path, program argv[0], event log
+ * or URL; case-insensitive, as on Windows) or anywhere when name is NULL.
+ * A table ends with op NULL; the first match wins.
+ */
+struct fx_fault {
+	const char *op;
+	const char *name;
+	hr_t hr;
+};
+
+/*
+ * A host that forwards every operation to inner, failing the calls in
+ * faults (NULL: none; it must outlive the host), so a test never crashes
+ * on a call it did not foresee. It owns inner and closes it.
+ */
+struct host *fx_fault_host(struct host *inner, const struct fx_fault *faults);
+
+/* Its operations, to replace one where a failure is not the answer
+ * wanted, and the host it forwards to, for the replacement to ask. */
+struct host_ops *fx_fault_ops(struct host *h);
+struct host *fx_fault_inner(struct host *h);
+
 /* ---- editing documents ------------------------------------------------- */
 
 /* doc.services.<name>; asserts it exists. */

@@ -428,57 +428,29 @@ Test(detect_now, wuauclt_detect_fails)
  * Step 3 (Windows 7): /reportnow fails after /detectnow ran. The sim
  * answers per program name, so a wrapper host refuses the one run.
  */
-struct wrap {
-	struct host base;
-	struct host_ops ops;
-	struct host *inner;
-	const char *fail_arg; /* argv[1] whose run is refused */
-	hr_t hr;
-};
-
 static hr_t
-w_run_program(struct host *h, const char *const *argv, uint32_t timeout_ms,
-	      struct prog_result *out)
+refuse_reportnow(struct host *h, const char *const *argv, uint32_t timeout_ms,
+		 struct prog_result *out)
 {
-	struct wrap *w = (struct wrap *)h;
+	struct host *in = fx_fault_inner(h);
 
-	if (argv[1] != NULL && strcmp(argv[1], w->fail_arg) == 0) {
+	if (argv[1] != NULL && strcmp(argv[1], "/reportnow") == 0) {
 		memset(out, 0, sizeof(*out));
-		return w->hr;
+		return 0x80070005u;
 	}
-	return w->inner->ops->run_program(w->inner, argv, timeout_ms, out);
-}
-
-static hr_t
-w_wu_detect_now(struct host *h)
-{
-	struct wrap *w = (struct wrap *)h;
-
-	return w->inner->ops->wu_detect_now(w->inner);
-}
-
-static hr_t
-w_computer(struct host *h, struct computer_info *out)
-{
-	struct wrap *w = (struct wrap *)h;
-
-	return w->inner->ops->computer(w->inner, out);
+	return in->ops->run_program(in, argv, timeout_ms, out);
 }
 
 Test(detect_now, wuauclt_report_fails)
 {
 	cJSON *doc = fx_load_example("agent-old.json");
-	struct wrap w = {.fail_arg = "/reportnow", .hr = 0x80070005u};
 	struct action_result a;
+	struct host *h;
 
 	set_wua(doc, "0x80040154");
-	w.inner = fx_open_doc(doc);
-	w.ops = *w.inner->ops;
-	w.ops.run_program = w_run_program;
-	w.ops.wu_detect_now = w_wu_detect_now;
-	w.ops.computer = w_computer;
-	w.base.ops = &w.ops;
-	run_action(&w.base, false, &a);
+	h = fx_fault_host(fx_open_doc(doc), NULL);
+	fx_fault_ops(h)->run_program = refuse_reportnow;
+	run_action(h, false, &a);
 	cr_assert_eq(a.status, ACT_FAILED);
 	cr_assert_eq(a.n_steps, 3);
 	assert_step(&a, 0, API, STEP_SKIPPED, 0x80040154u);
@@ -488,11 +460,11 @@ Test(detect_now, wuauclt_report_fails)
 	cr_assert_str_eq(a.steps[2].detail,
 			 "could not run wuauclt /reportnow (0x80070005)");
 	cr_assert_eq(a.n_changes, 0);
-	fx_assert_program_log(w.inner,
+	fx_assert_program_log(fx_fault_inner(h),
 			      API "|wuauclt /resetauthorization /detectnow");
 	assert_no_undo(&a);
 	action_result_clear(&a);
-	host_close(w.inner);
+	host_close(h);
 	cJSON_Delete(doc);
 }
 

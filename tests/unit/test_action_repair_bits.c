@@ -1031,44 +1031,25 @@ Test(repair_bits, unknown_old_value_cannot_be_restored)
 
 /*
  * Wine's QueryServiceConfigW reports no dependencies, whatever was set:
- * the same sim host with that one call changed (its ops table swapped).
+ * the sim host behind a wrapper with that one call changed.
  */
-struct nodeps_ops {
-	struct host_ops ops; /* first: h->ops points here */
-	const struct host_ops *orig;
-};
-
 static hr_t
 nodeps_config(struct host *h, const char *name, struct svc_config *out)
 {
-	const struct nodeps_ops *w = (const struct nodeps_ops *)h->ops;
-	hr_t hr = w->orig->service_config(h, name, out);
+	struct host *in = fx_fault_inner(h);
+	hr_t hr = in->ops->service_config(in, name, out);
 
 	strlist_clear(&out->dependencies);
 	return hr;
 }
 
-static void
-nodeps_close(struct host *h)
-{
-	struct nodeps_ops *w = (struct nodeps_ops *)h->ops;
-
-	h->ops = w->orig;
-	free(w);
-	host_close(h);
-}
-
 Test(repair_bits, a_field_not_kept_is_said_and_not_a_change)
 {
-	struct host *h = fx_open_example("broken-bits.json");
-	struct nodeps_ops *w = xcalloc(1, sizeof(*w));
+	struct host *h =
+	    fx_fault_host(fx_open_example("broken-bits.json"), NULL);
 	struct action_result a;
 
-	w->orig = h->ops;
-	w->ops = *h->ops;
-	w->ops.service_config = nodeps_config;
-	w->ops.close = nodeps_close;
-	h->ops = &w->ops;
+	fx_fault_ops(h)->service_config = nodeps_config;
 	repair(h, false, &a);
 	cr_assert_eq(a.status, ACT_OK, "%s", steps_text(&a));
 	assert_set_step(&a, 1, "dependencies", STEP_SKIPPED, 0);

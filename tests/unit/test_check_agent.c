@@ -42,66 +42,14 @@ dll_entry(cJSON *doc)
 
 /* ---- a host whose file_version answers what the test says -------------- */
 
-struct fault_host {
-	struct host base;
-	struct host_ops ops;
-	struct host *inner;
-	hr_t version_hr;
-	const char *version; /* with HR_OK */
-};
-
+/* A version resource with more than the four numbers. */
 static hr_t
-fault_file_version(struct host *h, const char *path, char **out)
+winbuild_version(struct host *h, const char *path, char **out)
 {
-	struct fault_host *fh = (struct fault_host *)h;
-
+	(void)h;
 	(void)path;
-	*out = fh->version_hr == HR_OK ? xstrdup(fh->version) : NULL;
-	return fh->version_hr;
-}
-
-static hr_t
-fault_reg_get(struct host *h, const char *key, const char *value,
-	      struct reg_value *out)
-{
-	struct host *in = ((struct fault_host *)h)->inner;
-
-	return in->ops->reg_get(in, key, value, out);
-}
-
-static hr_t
-fault_computer(struct host *h, struct computer_info *out)
-{
-	struct host *in = ((struct fault_host *)h)->inner;
-
-	return in->ops->computer(in, out);
-}
-
-static void
-fault_close(struct host *h)
-{
-	struct fault_host *fh = (struct fault_host *)h;
-
-	host_close(fh->inner);
-	free(fh);
-}
-
-static struct host *
-open_version_fault(hr_t hr, const char *version)
-{
-	struct fault_host *fh = xcalloc(1, sizeof(*fh));
-
-	fh->inner = fx_open_example("healthy.json");
-	/* Only the calls the agent check makes are forwarded. */
-	fh->ops.kind = "test";
-	fh->ops.reg_get = fault_reg_get;
-	fh->ops.computer = fault_computer;
-	fh->ops.file_version = fault_file_version;
-	fh->ops.close = fault_close;
-	fh->base.ops = &fh->ops;
-	fh->version_hr = hr;
-	fh->version = version;
-	return &fh->base;
+	*out = xstrdup("10.0.19041.3636 (WinBuild)");
+	return HR_OK;
 }
 
 /* ---- running and inspecting -------------------------------------------- */
@@ -444,7 +392,9 @@ Test(check_agent, registry_unreadable_is_error)
 
 Test(check_agent, file_version_access_denied_is_error)
 {
-	struct host *h = open_version_fault(0x80070005u, NULL);
+	static const struct fx_fault denied[] = {
+	    {"file_version", NULL, 0x80070005u}, {NULL, NULL, 0}};
+	struct host *h = fx_fault_host(fx_open_example("healthy.json"), denied);
 	struct check_result r;
 	const struct finding *f;
 
@@ -459,7 +409,10 @@ Test(check_agent, file_version_access_denied_is_error)
 
 Test(check_agent, path_not_found_is_missing)
 {
-	struct host *h = open_version_fault(0x80070003u, NULL);
+	static const struct fx_fault no_path[] = {
+	    {"file_version", NULL, 0x80070003u}, {NULL, NULL, 0}};
+	struct host *h =
+	    fx_fault_host(fx_open_example("healthy.json"), no_path);
 	struct check_result r;
 
 	run_with(h, NULL, &r);
@@ -471,10 +424,10 @@ Test(check_agent, path_not_found_is_missing)
 
 Test(check_agent, unparsable_file_version_is_error)
 {
-	struct host *h =
-	    open_version_fault(HR_OK, "10.0.19041.3636 (WinBuild)");
+	struct host *h = fx_fault_host(fx_open_example("healthy.json"), NULL);
 	struct check_result r;
 
+	fx_fault_ops(h)->file_version = winbuild_version;
 	run_with(h, NULL, &r);
 	cr_assert_eq(the_finding(&r)->status, ST_ERROR);
 	cr_assert_eq(the_finding(&r)->error, 0x8007000Du);

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -1383,123 +1382,10 @@ Test(check_bits, config2_unreadable_fields_are_unknown)
 
 /* ---- a host that fails chosen calls -------------------------------------- */
 
-/* Fail op (for service or key name, NULL: any) with hr. */
-struct fault {
-	const char *op;
-	const char *name;
-	hr_t hr;
-};
-
-struct wrap {
-	struct host base;
-	struct host_ops ops;
-	struct host *inner;
-	const struct fault *faults; /* up to op NULL */
-};
-
-static hr_t
-fault_of(struct host *h, const char *op, const char *name)
-{
-	const struct wrap *w = (const struct wrap *)h;
-
-	for (const struct fault *f = w->faults; f->op != NULL; f++)
-		if (strcmp(f->op, op) == 0 &&
-		    (f->name == NULL || strcasecmp(f->name, name) == 0))
-			return f->hr;
-	return HR_OK;
-}
-
-#define INNER(h) (((struct wrap *)(h))->inner)
-#define FORWARD(op, name, ...)                                                 \
-	do {                                                                   \
-		hr_t hr_ = fault_of(h, #op, name);                             \
-		return hr_ != HR_OK                                            \
-			   ? hr_                                               \
-			   : INNER(h)->ops->op(INNER(h), __VA_ARGS__);         \
-	} while (0)
-
-static hr_t
-w_computer(struct host *h, struct computer_info *out)
-{
-	FORWARD(computer, "", out);
-}
-
-static hr_t
-w_status(struct host *h, const char *name, struct svc_status *out)
-{
-	FORWARD(service_status, name, name, out);
-}
-
-static hr_t
-w_config(struct host *h, const char *name, struct svc_config *out)
-{
-	FORWARD(service_config, name, name, out);
-}
-
-static hr_t
-w_delayed(struct host *h, const char *name, bool *out)
-{
-	FORWARD(service_delayed_auto, name, name, out);
-}
-
-static hr_t
-w_failure(struct host *h, const char *name, struct svc_failure_actions *out)
-{
-	FORWARD(service_failure_actions, name, name, out);
-}
-
-static hr_t
-w_sid(struct host *h, const char *name, enum svc_sid_type *out)
-{
-	FORWARD(service_sid_type, name, name, out);
-}
-
-static hr_t
-w_privs(struct host *h, const char *name, struct strlist *out)
-{
-	FORWARD(service_privileges, name, name, out);
-}
-
-static hr_t
-w_reg_get(struct host *h, const char *key, const char *value,
-	  struct reg_value *out)
-{
-	FORWARD(reg_get, key, key, value, out);
-}
-
 static void
-w_close(struct host *h)
+run_faults(const struct fx_fault *faults, struct check_result *r)
 {
-	host_close(INNER(h));
-	free(h);
-}
-
-/* Only the calls the bits check makes: any other would crash the test. */
-static struct host *
-wrap_example(const char *name, const struct fault *faults)
-{
-	struct wrap *w = xcalloc(1, sizeof(*w));
-
-	w->inner = fx_open_example(name);
-	w->faults = faults;
-	w->ops.kind = "sim";
-	w->ops.computer = w_computer;
-	w->ops.service_status = w_status;
-	w->ops.service_config = w_config;
-	w->ops.service_delayed_auto = w_delayed;
-	w->ops.service_failure_actions = w_failure;
-	w->ops.service_sid_type = w_sid;
-	w->ops.service_privileges = w_privs;
-	w->ops.reg_get = w_reg_get;
-	w->ops.close = w_close;
-	w->base.ops = &w->ops;
-	return &w->base;
-}
-
-static void
-run_faults(const struct fault *faults, struct check_result *r)
-{
-	struct host *h = wrap_example("healthy.json", faults);
+	struct host *h = fx_fault_host(fx_open_example("healthy.json"), faults);
 
 	run_bits(h, r);
 	host_close(h);
@@ -1507,7 +1393,7 @@ run_faults(const struct fault *faults, struct check_result *r)
 
 Test(check_bits, wrapped_healthy_passes)
 {
-	static const struct fault none[] = {{NULL, NULL, 0}};
+	static const struct fx_fault none[] = {{NULL, NULL, 0}};
 	struct check_result r;
 
 	/* The wrapper itself changes nothing. */
@@ -1519,7 +1405,7 @@ Test(check_bits, wrapped_healthy_passes)
 
 Test(check_bits, one_config2_level_unknown)
 {
-	static const struct fault f124[] = {
+	static const struct fx_fault f124[] = {
 	    {"service_sid_type", "BITS", 0x8007007Cu}, {NULL, NULL, 0}};
 	struct check_result r;
 	const struct finding *f;
@@ -1540,9 +1426,10 @@ Test(check_bits, one_config2_level_unknown)
 
 Test(check_bits, unknown_and_differing_fields_together)
 {
-	static const struct fault faults[] = {
+	static const struct fx_fault faults[] = {
 	    {"service_privileges", "BITS", 0x8007007Cu}, {NULL, NULL, 0}};
-	struct host *h = wrap_example("broken-bits-baseline.json", faults);
+	struct host *h =
+	    fx_fault_host(fx_open_example("broken-bits-baseline.json"), faults);
 	struct check_result r;
 	const struct finding *f;
 
@@ -1559,7 +1446,7 @@ Test(check_bits, unknown_and_differing_fields_together)
 
 Test(check_bits, configuration_unreadable)
 {
-	static const struct fault denied[] = {
+	static const struct fx_fault denied[] = {
 	    {"service_config", "BITS", 0x80070005u}, {NULL, NULL, 0}};
 	struct check_result r;
 	const struct finding *f;
@@ -1589,7 +1476,7 @@ Test(check_bits, configuration_unreadable)
 
 Test(check_bits, baseline_nothing_readable_is_error)
 {
-	static const struct fault denied[] = {
+	static const struct fx_fault denied[] = {
 	    {"service_config", "BITS", 0x80070005u},
 	    {"service_privileges", "BITS", 0x8007007Cu},
 	    {"service_sid_type", "BITS", 0x8007007Cu},
@@ -1616,8 +1503,8 @@ Test(check_bits, baseline_nothing_readable_is_error)
 
 Test(check_bits, os_version_unreadable)
 {
-	static const struct fault denied[] = {{"computer", NULL, 0x80070005u},
-					      {NULL, NULL, 0}};
+	static const struct fx_fault denied[] = {
+	    {"computer", NULL, 0x80070005u}, {NULL, NULL, 0}};
 	struct check_result r;
 	const struct finding *f;
 
@@ -1635,7 +1522,7 @@ Test(check_bits, os_version_unreadable)
 
 Test(check_bits, servicedll_unreadable)
 {
-	static const struct fault denied[] = {
+	static const struct fx_fault denied[] = {
 	    {"reg_get", BITS_PARAMS, 0x80070005u}, {NULL, NULL, 0}};
 	struct check_result r;
 	const struct finding *f;

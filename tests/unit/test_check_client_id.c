@@ -15,7 +15,6 @@
 #include "fixture.h"
 #include "checks/registry.h"
 #include "checks/result.h"
-#include "common/xalloc.h"
 #include "platform/host.h"
 
 #define WU_KEY                                                                 \
@@ -43,56 +42,6 @@ wu_key(cJSON *doc)
 
 	cr_assert_not_null(k, "healthy.json has no %s", WU_KEY);
 	return k;
-}
-
-/* ---- a host whose computer identity cannot be read --------------------- */
-
-struct fault_host {
-	struct host base;
-	struct host_ops ops;
-	struct host *inner;
-	hr_t computer_hr;
-};
-
-static hr_t
-fault_computer(struct host *h, struct computer_info *out)
-{
-	memset(out, 0, sizeof(*out));
-	return ((struct fault_host *)h)->computer_hr;
-}
-
-static hr_t
-fault_reg_get(struct host *h, const char *key, const char *value,
-	      struct reg_value *out)
-{
-	struct host *in = ((struct fault_host *)h)->inner;
-
-	return in->ops->reg_get(in, key, value, out);
-}
-
-static void
-fault_close(struct host *h)
-{
-	struct fault_host *fh = (struct fault_host *)h;
-
-	host_close(fh->inner);
-	free(fh);
-}
-
-static struct host *
-open_computer_fault(hr_t hr)
-{
-	struct fault_host *fh = xcalloc(1, sizeof(*fh));
-
-	fh->inner = fx_open_example("healthy.json");
-	/* Only the calls the client-id check makes are forwarded. */
-	fh->ops.kind = "test";
-	fh->ops.reg_get = fault_reg_get;
-	fh->ops.computer = fault_computer;
-	fh->ops.close = fault_close;
-	fh->base.ops = &fh->ops;
-	fh->computer_hr = hr;
-	return &fh->base;
 }
 
 /* ---- running and inspecting -------------------------------------------- */
@@ -350,7 +299,9 @@ Test(check_client_id, registry_unreadable_is_error)
 
 Test(check_client_id, computer_unreadable_keeps_the_verdict)
 {
-	struct host *h = open_computer_fault(0x80070005u);
+	static const struct fx_fault denied[] = {
+	    {"computer", NULL, 0x80070005u}, {NULL, NULL, 0}};
+	struct host *h = fx_fault_host(fx_open_example("healthy.json"), denied);
 	struct check_result r;
 
 	run_client_id(h, &r);

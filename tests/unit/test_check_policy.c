@@ -15,7 +15,6 @@
 #include "fixture.h"
 #include "checks/registry.h"
 #include "checks/result.h"
-#include "common/xalloc.h"
 #include "platform/host.h"
 
 #define WU_KEY "HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\WindowsUpdate"
@@ -40,60 +39,6 @@ reg_key(cJSON *doc, const char *key)
 
 	cr_assert_not_null(k, "no registry key %s", key);
 	return k;
-}
-
-/* ---- a host with one operation failing --------------------------------- */
-
-/* The sim's applied_gpos cannot fail; Windows' gpresult can. */
-struct fault_host {
-	struct host base;
-	struct host_ops ops;
-	struct host *inner;
-	hr_t gpos_hr;
-};
-
-static hr_t
-fault_applied_gpos(struct host *h, struct strlist *out)
-{
-	struct fault_host *fh = (struct fault_host *)h;
-
-	memset(out, 0, sizeof(*out));
-	return fh->gpos_hr;
-}
-
-static hr_t
-fault_reg_get(struct host *h, const char *key, const char *value,
-	      struct reg_value *out)
-{
-	struct host *in = ((struct fault_host *)h)->inner;
-
-	return in->ops->reg_get(in, key, value, out);
-}
-
-static void
-fault_close(struct host *h)
-{
-	struct fault_host *fh = (struct fault_host *)h;
-
-	host_close(fh->inner);
-	free(fh);
-}
-
-/* healthy.json, but applied_gpos answers hr. */
-static struct host *
-open_gpo_fault(hr_t hr)
-{
-	struct fault_host *fh = xcalloc(1, sizeof(*fh));
-
-	fh->inner = fx_open_example("healthy.json");
-	/* Only the calls the policy check makes are forwarded. */
-	fh->ops.kind = "test";
-	fh->ops.reg_get = fault_reg_get;
-	fh->ops.applied_gpos = fault_applied_gpos;
-	fh->ops.close = fault_close;
-	fh->base.ops = &fh->ops;
-	fh->gpos_hr = hr;
-	return &fh->base;
 }
 
 /* ---- running and inspecting -------------------------------------------- */
@@ -501,7 +446,10 @@ Test(check_policy, registry_unreadable_is_error)
 
 Test(check_policy, gpo_list_failure_is_a_note_not_a_failure)
 {
-	struct host *h = open_gpo_fault(0x80070005u);
+	/* The sim's applied_gpos cannot fail; Windows' gpresult can. */
+	static const struct fx_fault denied[] = {
+	    {"applied_gpos", NULL, 0x80070005u}, {NULL, NULL, 0}};
+	struct host *h = fx_fault_host(fx_open_example("healthy.json"), denied);
 	struct check_result r;
 	const cJSON *e;
 

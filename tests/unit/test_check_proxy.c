@@ -482,79 +482,18 @@ Test(check_proxy, user_bad_name_fails_syntax)
 
 /* ---- hosts that fail the reads ------------------------------------------- */
 
-struct wrap {
-	struct host base;
-	struct host_ops ops;
-	struct host *inner;
-	hr_t winhttp_hr, ie_hr;
-};
-
-#define INNER(h) (((struct wrap *)(h))->inner)
-
-static hr_t
-w_winhttp(struct host *h, struct proxy_config *out)
-{
-	struct wrap *w = (struct wrap *)h;
-
-	if (w->winhttp_hr != HR_OK) {
-		memset(out, 0, sizeof(*out));
-		return w->winhttp_hr;
-	}
-	return w->inner->ops->winhttp_proxy(w->inner, out);
-}
-
-static hr_t
-w_ie(struct host *h, struct proxy_config *out)
-{
-	struct wrap *w = (struct wrap *)h;
-
-	if (w->ie_hr != HR_OK) {
-		memset(out, 0, sizeof(*out));
-		return w->ie_hr;
-	}
-	return w->inner->ops->ie_proxy(w->inner, out);
-}
-
-static hr_t
-w_reg_get(struct host *h, const char *key, const char *value,
-	  struct reg_value *out)
-{
-	return INNER(h)->ops->reg_get(INNER(h), key, value, out);
-}
-
-static hr_t
-w_probe(struct host *h, const struct probe_request *req,
-	struct probe_result *out)
-{
-	return INNER(h)->ops->http_probe(INNER(h), req, out);
-}
-
-/* Only the calls the proxy check makes; any other would crash (NULL). */
-static void
-wrap_open(struct wrap *w, struct host *inner, hr_t winhttp_hr, hr_t ie_hr)
-{
-	memset(w, 0, sizeof(*w));
-	w->inner = inner;
-	w->winhttp_hr = winhttp_hr;
-	w->ie_hr = ie_hr;
-	w->ops.kind = "sim";
-	w->ops.winhttp_proxy = w_winhttp;
-	w->ops.ie_proxy = w_ie;
-	w->ops.reg_get = w_reg_get;
-	w->ops.http_probe = w_probe;
-	w->base.ops = &w->ops;
-}
-
 Test(check_proxy, user_settings_unreadable_skips_mismatch)
 {
 	struct check_result r;
 	const struct finding *f;
-	struct wrap w;
-
 	/* WinHttpGetIEProxyConfigForCurrentUser in a service: no profile. */
-	wrap_open(&w, fx_open_example("proxy-mismatch.json"), HR_OK,
-		  hr_from_win32(WIN32_FILE_NOT_FOUND));
-	run(&w.base, &r);
+	const struct fx_fault no_profile[] = {
+	    {"ie_proxy", NULL, hr_from_win32(WIN32_FILE_NOT_FOUND)},
+	    {NULL, NULL, 0}};
+	struct host *h =
+	    fx_fault_host(fx_open_example("proxy-mismatch.json"), no_profile);
+
+	run(h, &r);
 	/* Direct, and nothing to compare with: nothing was judged. */
 	cr_assert_eq(r.status, ST_SKIP, "%s", r.summary);
 	assert_all_ids(&r);
@@ -563,18 +502,19 @@ Test(check_proxy, user_settings_unreadable_skips_mismatch)
 	cr_assert(cJSON_IsNull(cJSON_GetObjectItem(r.facts, "user")));
 	cr_assert_str_eq(fact_str(r.facts, "user_error"), "0x80070002");
 	result_clear(&r);
-	host_close(w.inner);
+	host_close(h);
 }
 
 Test(check_proxy, machine_settings_unreadable_is_an_error)
 {
 	struct check_result r;
 	const struct finding *f;
-	struct wrap w;
+	const struct fx_fault denied[] = {
+	    {"winhttp_proxy", NULL, hr_from_win32(WIN32_ACCESS_DENIED)},
+	    {NULL, NULL, 0}};
+	struct host *h = fx_fault_host(fx_open_example("healthy.json"), denied);
 
-	wrap_open(&w, fx_open_example("healthy.json"),
-		  hr_from_win32(WIN32_ACCESS_DENIED), HR_OK);
-	run(&w.base, &r);
+	run(h, &r);
 	cr_assert_eq(r.status, ST_ERROR);
 	assert_all_ids(&r);
 	f = expect(&r, "proxy.winhttp", ST_ERROR, 0x80070005u);
@@ -585,7 +525,7 @@ Test(check_proxy, machine_settings_unreadable_is_an_error)
 	expect(&r, "proxy.mismatch", ST_SKIP, 0);
 	cr_assert_str_eq(fact_str(r.facts, "machine_error"), "0x80070005");
 	result_clear(&r);
-	host_close(w.inner);
+	host_close(h);
 }
 
 /* ---- the descriptor and the report ------------------------------------- */

@@ -16,7 +16,6 @@
 #include "fixture.h"
 #include "checks/registry.h"
 #include "checks/result.h"
-#include "common/xalloc.h"
 #include "platform/host.h"
 
 static const struct check_settings settings = {
@@ -382,51 +381,15 @@ Test(check_wuauserv, last_error_decoded)
 
 /* ---- a host whose configuration query is refused ------------------------- */
 
-struct wrap {
-	struct host base;
-	struct host_ops ops;
-	struct host *inner;
-};
-
-#define INNER(h) (((struct wrap *)(h))->inner)
-
-static hr_t
-w_status(struct host *h, const char *name, struct svc_status *out)
-{
-	return INNER(h)->ops->service_status(INNER(h), name, out);
-}
-
-static hr_t
-w_config_denied(struct host *h, const char *name, struct svc_config *out)
-{
-	(void)h;
-	(void)name;
-	(void)out;
-	return 0x80070005u;
-}
-
-static void
-w_close(struct host *h)
-{
-	host_close(INNER(h));
-	free(h);
-}
-
 Test(check_wuauserv, configuration_unreadable)
 {
-	struct wrap *w = xcalloc(1, sizeof(*w));
+	static const struct fx_fault denied[] = {
+	    {"service_config", NULL, 0x80070005u}, {NULL, NULL, 0}};
 	struct check_ctx ctx = {.settings = &settings};
 	struct check_result r;
 	const struct finding *f;
 
-	/* Only what the check may call with a refused configuration. */
-	w->inner = fx_open_example("healthy.json");
-	w->ops.kind = "sim";
-	w->ops.service_status = w_status;
-	w->ops.service_config = w_config_denied;
-	w->ops.close = w_close;
-	w->base.ops = &w->ops;
-	ctx.host = &w->base;
+	ctx.host = fx_fault_host(fx_open_example("healthy.json"), denied);
 	check_run(&check_wuauserv, &ctx, &r);
 	host_close(ctx.host);
 	cr_assert_eq(r.status, ST_ERROR);

@@ -384,31 +384,16 @@ Test(proxysel, for_url_with_unusable_proxy)
 }
 
 /* A host whose WinHTTP settings cannot be read. */
-struct failing_host {
-	struct host base;
-	struct host_ops ops;
-	struct host *inner;
-};
-
-static hr_t
-fail_winhttp(struct host *h, struct proxy_config *out)
-{
-	(void)h;
-	memset(out, 0, sizeof(*out));
-	return hr_from_win32(WIN32_ACCESS_DENIED);
-}
-
 Test(proxysel, for_url_reports_the_read_error)
 {
-	struct failing_host fh;
+	const struct fx_fault denied[] = {
+	    {"winhttp_proxy", NULL, hr_from_win32(WIN32_ACCESS_DENIED)},
+	    {NULL, NULL, 0}};
+	struct host *h = fx_fault_host(host_with("p:1", NULL), denied);
 	char *proxy = (char *)"x";
 
-	fh.inner = host_with("p:1", NULL);
-	fh.ops = *fh.inner->ops;
-	fh.ops.winhttp_proxy = fail_winhttp;
-	fh.base.ops = &fh.ops;
-	cr_assert_eq(proxy_for_url(&fh.base, "http://wsus/", &proxy, NULL),
+	cr_assert_eq(proxy_for_url(h, "http://wsus/", &proxy, NULL),
 		     0x80070005u);
 	cr_assert_null(proxy);
-	host_close(fh.inner);
+	host_close(h);
 }
