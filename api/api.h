@@ -89,6 +89,7 @@ struct api_response {
 	char identity[80];     /* who the caller was, for the request log */
 };
 
+/* Answer a request: api_admit, then, if admitted, api_run. */
 void api_handle(const struct api_ctx *ctx, const struct api_request *req,
 		struct api_response *res);
 void api_response_clear(struct api_response *res);
@@ -127,9 +128,27 @@ enum route_match route_match(const char *method, const char *path,
 			     size_t param_len, char *allow, size_t allow_len);
 
 /*
- * Would this request wait (the route blocks)? Unknown routes answer at
- * once (404, 405).
+ * A request in two steps, so that the transport refuses on its own
+ * thread and hands only an admitted call whose handler may wait to
+ * another: a caller without credentials costs no thread.
  */
-bool api_may_block(const char *method, const char *path);
+struct api_call {
+	const struct route *route;
+	char param[128]; /* the {param} segment, or empty */
+};
+
+/*
+ * Route the request, refuse a body over the limit, identify the caller
+ * (once per request) and check its role. res is reset first. false:
+ * res holds the refusal (404, 405, 413, 401, 403). true: call is set and
+ * res holds only the identity, which api_run keeps.
+ */
+bool api_admit(const struct api_ctx *ctx, const struct api_request *req,
+	       struct api_call *call, struct api_response *res);
+/* Does an admitted call's handler wait (route.blocks)? */
+bool api_call_blocks(const struct api_call *call);
+/* Run an admitted call's handler into the res that api_admit filled. */
+void api_run(const struct api_ctx *ctx, const struct api_request *req,
+	     const struct api_call *call, struct api_response *res);
 
 #endif

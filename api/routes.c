@@ -1,7 +1,10 @@
 /*
  * routes.c: the single route table. It drives routing, the 404 and 405
  * answers (with Allow) and the role check; `wsusdiagd routes` prints it so
- * the test suite can compare it with openapi.yaml.
+ * the test suite can compare it with openapi.yaml. A request is admitted
+ * (api_admit: all of those, the body limit and authentication) apart from
+ * running its handler (api_run), so that the transport can refuse it on
+ * its own thread.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,50 +77,81 @@ route_match(const char *method, const char *path, const struct route **out,
 	return path_known ? ROUTE_BAD_METHOD : ROUTE_NOT_FOUND;
 }
 
-void
-api_handle(const struct api_ctx *ctx, const struct api_request *req,
-	   struct api_response *res)
+/* The caller's role is too weak: 401 without credentials, else 403. */
+static void
+refuse_role(const struct route *r, const struct api_request *req,
+	    enum role role, struct api_response *res)
 {
-	const struct route *r = NULL;
-	char param[128];
+	if (role == ROLE_NONE && req->cert_cn == NULL) {
+		problem(res, 401, "%s %s needs credentials with the %s role",
+			r->method, r->pattern, role_name(r->role));
+		res->www_authenticate = true;
+	} else {
+		problem(res, 403, "%s %s needs the %s role; this caller has %s",
+			r->method, r->pattern, role_name(r->role),
+			role_name(role));
+	}
+}
+
+bool
+api_admit(const struct api_ctx *ctx, const struct api_request *req,
+	  struct api_call *call, struct api_response *res)
+{
 	enum role role;
 
 	memset(res, 0, sizeof(*res));
-	switch (route_match(req->method, req->path, &r, param, sizeof(param),
-			    res->allow, sizeof(res->allow))) {
+	call->route = NULL;
+	call->param[0] = '\0';
+	switch (route_match(req->method, req->path, &call->route, call->param,
+			    sizeof(call->param), res->allow,
+			    sizeof(res->allow))) {
 	case ROUTE_NOT_FOUND:
 		problem(res, 404, "no resource at %s", req->path);
-		return;
+		return false;
 	case ROUTE_BAD_METHOD:
 		problem(res, 405, "%s is not allowed on %s (allowed: %s)",
 			req->method, req->path, res->allow);
-		return;
+		return false;
 	case ROUTE_FOUND:
 		break;
 	}
 	if (req->body_too_large) {
 		problem(res, 413, "the request body is larger than %zu bytes",
 			ctx->body_limit);
-		return;
+		return false;
 	}
 	if (!auth_identify(ctx->auth, req, &role, res->identity,
 			   sizeof(res->identity), res))
-		return;
-	if (role < r->role) {
-		if (role == ROLE_NONE && req->cert_cn == NULL) {
-			problem(res, 401,
-				"%s %s needs credentials with the %s role",
-				r->method, r->pattern, role_name(r->role));
-			res->www_authenticate = true;
-		} else {
-			problem(res, 403,
-				"%s %s needs the %s role; this caller has %s",
-				r->method, r->pattern, role_name(r->role),
-				role_name(role));
-		}
-		return;
+		return false;
+	if (role < call->route->role) {
+		refuse_role(call->route, req, role, res);
+		return false;
 	}
-	r->handler(ctx, req, param, res);
+	return true;
+}
+
+bool
+api_call_blocks(const struct api_call *call)
+{
+	return call->route->blocks;
+}
+
+/* The handlers write status and body and leave res->identity alone. */
+void
+api_run(const struct api_ctx *ctx, const struct api_request *req,
+	const struct api_call *call, struct api_response *res)
+{
+	call->route->handler(ctx, req, call->param, res);
+}
+
+void
+api_handle(const struct api_ctx *ctx, const struct api_request *req,
+	   struct api_response *res)
+{
+	struct api_call call;
+
+	if (api_admit(ctx, req, &call, res))
+		api_run(ctx, req, &call, res);
 }
 
 void
@@ -125,15 +159,4 @@ api_response_clear(struct api_response *res)
 {
 	free(res->body);
 	res->body = NULL;
-}
-
-bool
-api_may_block(const char *method, const char *path)
-{
-	const struct route *r = NULL;
-	char param[128], allow[64];
-
-	return route_match(method, path, &r, param, sizeof(param), allow,
-			   sizeof(allow)) == ROUTE_FOUND &&
-	       r->blocks;
 }

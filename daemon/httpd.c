@@ -9,10 +9,13 @@
  * client-certificate CN becomes the connection's socket context while
  * MHD_add_connection announces the connection.
  *
- * A request whose handler may wait (route.blocks: checks, actions,
- * /report, /version) is suspended and answered by a worker thread of
- * its own, which then resumes it and wakes the loop, so that a service
- * stop of thirty seconds delays nobody else.
+ * Every request is admitted on the loop's thread (api_admit: routing,
+ * the body limit, authentication, the role check), and a refusal is sent
+ * at once: a caller without credentials costs no thread. An admitted
+ * request whose handler may wait (route.blocks: checks, actions,
+ * /report, /version) is suspended and its handler run by a worker thread
+ * of its own, which then resumes it and wakes the loop, so that a
+ * service stop of thirty seconds delays nobody else.
  */
 #include "daemon/httpd.h"
 
@@ -68,6 +71,8 @@ struct req_ctx {
 	struct httpd_mhd *m;
 	struct MHD_Connection *conn;
 	struct api_request req;
+	struct api_call call; /* admitted on the loop's thread */
+	/* The caller's identity from admission, then the handler's answer: */
 	struct api_response res;
 	bool ready; /* res is the worker's answer, to be sent */
 };
@@ -192,15 +197,16 @@ wake(struct httpd_mhd *m)
 }
 
 /*
- * Answer a suspended request and have its loop's MHD send the answer.
- * MHD may complete the request and free rc once it is resumed.
+ * Run a suspended, admitted request's handler and have its loop's MHD
+ * send the answer. MHD may complete the request and free rc once it is
+ * resumed.
  */
 static void
 serve_suspended(struct req_ctx *rc)
 {
 	struct httpd_mhd *m = rc->m;
 
-	api_handle(m->h->api, &rc->req, &rc->res);
+	api_run(m->h->api, &rc->req, &rc->call, &rc->res);
 	rc->ready = true;
 	MHD_resume_connection(rc->conn);
 	wake(m);
@@ -250,12 +256,16 @@ static enum MHD_Result
 answer(struct httpd_mhd *m, struct MHD_Connection *conn, const char *url,
        const char *method, struct req_ctx *rc)
 {
+	const struct api_ctx *api = m->h->api;
+
 	make_request(conn, url, method, rc);
-	if (!rc->too_large && api_may_block(method, url)) {
+	if (!api_admit(api, &rc->req, &rc->call, &rc->res))
+		return send_answer(conn, rc);
+	if (api_call_blocks(&rc->call)) {
 		hand_to_worker(m, conn, rc);
 		return MHD_YES;
 	}
-	api_handle(m->h->api, &rc->req, &rc->res);
+	api_run(api, &rc->req, &rc->call, &rc->res);
 	return send_answer(conn, rc);
 }
 

@@ -1,7 +1,7 @@
 /*
- * httpd.h: the HTTP layer between the listener and api_handle():
- * libmicrohttpd without a listen socket and without a thread of its
- * own. Each event loop of the listener drives one MHD daemon on its own
+ * httpd.h: the HTTP layer between the listener and the API (api_admit,
+ * api_run): libmicrohttpd without a listen socket and without a thread of
+ * its own. Each event loop of the listener drives one MHD daemon on its own
  * thread, and a request whose handler may wait is answered by a worker
  * thread of its own.
  */

@@ -1,6 +1,7 @@
 /*
  * fuzz_http.c: one HTTP request through routing, authentication and the
- * handler, in process (api_handle, as daemon/httpd.c calls it).
+ * handler, in process (api_handle: api_admit then api_run, as
+ * daemon/httpd.c calls them).
  *
  * Input, lines split at LF:
  *   METHOD

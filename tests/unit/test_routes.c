@@ -1,6 +1,7 @@
 /*
  * Routing and authorization in process, without sockets: the route
- * table's 404/405/Allow answers and the role matrix.
+ * table's 404/405/Allow answers, the role matrix, and admission apart
+ * from running the handler (what the daemon does on the loop's thread).
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -205,5 +206,125 @@ Test(api, problem_details_are_utf8_whatever_the_client_sent)
 	cr_assert(cJSON_IsString(detail));
 	cr_expect_str_eq(detail->valuestring, "no resource at /no?pe??");
 	cJSON_Delete(j);
+	api_response_clear(&res);
+}
+
+/* Admit one request; res is what the transport would send if refused. */
+static bool
+admit(const char *method, const char *path, const char *authz, bool too_large,
+      struct api_call *call, struct api_response *res)
+{
+	struct api_request req = {.method = method,
+				  .path = path,
+				  .authorization = authz,
+				  .body_too_large = too_large,
+				  .peer = "127.0.0.1"};
+
+	return api_admit(&ctx, &req, call, res);
+}
+
+/*
+ * Each refusal is made before any handler: ctx has no host, so a check,
+ * /report or an action that ran would not answer like this.
+ */
+Test(api, admission_refuses_before_any_handler_runs)
+{
+	static const struct {
+		const char *method, *path, *authz;
+		bool too_large;
+		int status;
+		bool www;
+		const char *allow;
+	} m[] = {
+	    {"GET", "/report", NULL, false, 401, true, ""},
+	    {"GET", "/checks/bits", "Bearer wrong", false, 401, true, ""},
+	    {"POST", "/actions/restart-bits", NULL, false, 401, true, ""},
+	    {"POST", "/actions/restart-bits", "Bearer read-secret", false, 403,
+	     false, ""},
+	    {"GET", "/nope", "Bearer admin-secret", false, 404, false, ""},
+	    {"DELETE", "/report", "Bearer admin-secret", false, 405, false,
+	     "GET"},
+	    {"POST", "/actions/restart-bits", "Bearer admin-secret", true, 413,
+	     false, ""},
+	};
+
+	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		struct api_call call;
+		struct api_response res;
+
+		cr_expect_not(admit(m[i].method, m[i].path, m[i].authz,
+				    m[i].too_large, &call, &res),
+			      "row %zu admitted", i);
+		cr_expect_eq(res.status, m[i].status, "row %zu: %d %s", i,
+			     res.status, res.body);
+		cr_expect_eq(res.www_authenticate, m[i].www, "row %zu", i);
+		cr_expect_str_eq(res.allow, m[i].allow, "row %zu", i);
+		cr_expect_str_eq(res.content_type, "application/problem+json");
+		api_response_clear(&res);
+	}
+}
+
+/* The same refusals, word for word, as api_handle gives. */
+Test(api, admission_refuses_as_api_handle_does)
+{
+	struct api_call call;
+	struct api_response a, h;
+	struct api_request req = {.method = "POST",
+				  .path = "/actions/restart-bits",
+				  .authorization = "Bearer read-secret",
+				  .peer = "127.0.0.1"};
+
+	cr_assert_not(api_admit(&ctx, &req, &call, &a));
+	api_handle(&ctx, &req, &h);
+	cr_expect_eq(a.status, 403);
+	cr_expect_eq(h.status, 403);
+	cr_expect_str_eq(a.body, h.body);
+	cr_expect_str_eq(a.identity, "token:reader");
+	cr_expect_str_eq(h.identity, "token:reader");
+	api_response_clear(&a);
+	api_response_clear(&h);
+}
+
+Test(api, admitted_calls_say_whether_they_block)
+{
+	struct api_call call;
+	struct api_response res;
+
+	cr_assert(
+	    admit("GET", "/report", "Bearer read-secret", false, &call, &res));
+	cr_expect(api_call_blocks(&call));
+	cr_expect_str_eq(call.route->pattern, "/report");
+	/* Admission answers nothing: the handler has not run. */
+	cr_expect_eq(res.status, 0);
+	cr_expect_null(res.body);
+	cr_expect_str_eq(res.identity, "token:reader");
+	api_response_clear(&res);
+
+	cr_assert(admit("POST", "/actions/restart-bits", "Bearer admin-secret",
+			false, &call, &res));
+	cr_expect(api_call_blocks(&call));
+	cr_expect_str_eq(call.param, "restart-bits");
+	api_response_clear(&res);
+
+	cr_assert(admit("GET", "/health", NULL, false, &call, &res));
+	cr_expect_not(api_call_blocks(&call));
+	cr_expect_str_eq(call.param, "");
+	api_response_clear(&res);
+}
+
+/* What the worker does: run the admitted call into the same response. */
+Test(api, running_an_admitted_call_keeps_the_identity)
+{
+	struct api_call call;
+	struct api_response res;
+	struct api_request req = {.method = "GET",
+				  .path = "/errors/0x80200013",
+				  .authorization = "Bearer read-secret",
+				  .peer = "127.0.0.1"};
+
+	cr_assert(api_admit(&ctx, &req, &call, &res));
+	api_run(&ctx, &req, &call, &res);
+	cr_expect_eq(res.status, 200, "%d %s", res.status, res.body);
+	cr_expect_str_eq(res.identity, "token:reader");
 	api_response_clear(&res);
 }
