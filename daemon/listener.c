@@ -1163,6 +1163,7 @@ run_mhd(struct loop *lp)
 		return;
 	lp->mhd_due = false;
 	httpd_run(lp->mhd);
+	log_flush(); /* the access lines, before the answers go out */
 	for (size_t i = 0; i < lp->n_conns; i++) {
 		struct conn *c = lp->conns[i];
 
@@ -1175,6 +1176,7 @@ run_mhd(struct loop *lp)
 	if (lp->mhd_due) {
 		lp->mhd_due = false;
 		httpd_run(lp->mhd);
+		log_flush();
 	}
 }
 
@@ -1189,6 +1191,7 @@ loop_round(struct loop *lp)
 
 	sweep(lp); /* what prepare closed */
 	polled = lp->n_conns;
+	log_flush(); /* nothing is held while the loop sleeps */
 	n = plat_poller_wait(lp->poller, lp->ev, EVENTS_MAX, timeout);
 	for (int i = 0; i < n; i++)
 		((struct watch *)lp->ev[i].tag)->revents |= lp->ev[i].revents;
@@ -1224,9 +1227,14 @@ loop_main(void *arg)
 {
 	struct loop *lp = arg;
 	struct listener *l = lp->l;
+	struct log_hold *hold = xmalloc(sizeof(*hold));
 
+	/* One write for the lines of a round, not one for each request. */
+	log_hold(hold);
 	while (!lp->stopping || lp->n_conns > 0)
 		loop_round(lp);
+	log_hold(NULL);
+	free(hold);
 	plat_poller_free(lp->poller);
 	free(lp->conns);
 	plat_mutex_lock(l->m);

@@ -10,6 +10,44 @@
 
 static enum log_level min_level = LOG_INFO;
 static const char *const level_names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
+#define LINE_MAX_BYTES 1200
+_Static_assert(LINE_MAX_BYTES <= sizeof(((struct log_hold *)0)->buf),
+	       "a held line must fit an empty hold");
+
+static __thread struct log_hold *held;
+
+void
+log_flush(void)
+{
+	if (held != NULL && held->len > 0) {
+		fwrite(held->buf, 1, held->len, stderr);
+		held->len = 0;
+	}
+}
+
+void
+log_hold(struct log_hold *h)
+{
+	log_flush();
+	held = h;
+	if (h != NULL)
+		h->len = 0;
+}
+
+/* A whole line: held, or written with the ones held before it. */
+static void
+emit(enum log_level l, const char *line, size_t n)
+{
+	if (held != NULL && l < LOG_WARN) {
+		if (held->len + n > sizeof(held->buf))
+			log_flush();
+		memcpy(held->buf + held->len, line, n);
+		held->len += n;
+		return;
+	}
+	log_flush();
+	fwrite(line, 1, n, stderr);
+}
 
 void
 log_set_level(enum log_level l)
@@ -32,15 +70,15 @@ log_parse_level(const char *s, enum log_level *out)
 }
 
 /*
- * The line is made whole first and written with one fwrite, so that
- * lines stay whole when threads log at once (main makes stderr
- * unbuffered: one write each). A line cut at the buffer's end keeps its
- * newline.
+ * The line is made whole first and written with one fwrite (or held
+ * whole), so that lines stay whole when threads log at once (main makes
+ * stderr unbuffered: one write each). A line cut at the buffer's end
+ * keeps its newline.
  */
 static void
 vlog(enum log_level l, const char *suffix, const char *fmt, va_list ap)
 {
-	char line[1200];
+	char line[LINE_MAX_BYTES];
 	size_t n;
 	int k;
 
@@ -59,7 +97,7 @@ vlog(enum log_level l, const char *suffix, const char *fmt, va_list ap)
 	if (n > sizeof(line) - 2)
 		n = sizeof(line) - 2;
 	line[n++] = '\n';
-	fwrite(line, 1, n, stderr);
+	emit(l, line, n);
 }
 
 #define LOG_FN(fn, level, suffix_expr)                                         \

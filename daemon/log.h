@@ -7,6 +7,7 @@
 #define WSUSDIAG_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR };
 
@@ -21,5 +22,21 @@ void log_warnx(const char *fmt, ...) __attribute__((format(gnu_printf, 1, 2)));
 void log_errorx(const char *fmt, ...) __attribute__((format(gnu_printf, 1, 2)));
 void fatalx(const char *fmt, ...)
     __attribute__((format(gnu_printf, 1, 2), noreturn));
+
+/*
+ * A thread that logs a line per request can hold its info and debug
+ * lines in h and write them with one write at log_flush, instead of one
+ * write each: an event loop flushes before it sends the answers it
+ * logged and before it sleeps. A warning or an error, and a full h,
+ * flush first and are written at once. log_hold(NULL) ends holding,
+ * after a last flush.
+ */
+struct log_hold {
+	size_t len;
+	char buf[8192];
+};
+
+void log_hold(struct log_hold *h);
+void log_flush(void);
 
 #endif

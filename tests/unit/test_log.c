@@ -1,0 +1,151 @@
+/*
+ * log: lines held by a thread (the event loops' access lines) come out
+ * whole, in order, with warnings at once; the time stamp each line
+ * starts with.
+ */
+#include <criterion/criterion.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon/log.h"
+#include "platform/host.h"
+#include "fixture.h"
+
+static char path[64];
+
+/* stderr into a file of our own: what the log wrote so far is in it. */
+static void
+capture(void)
+{
+	snprintf(path, sizeof(path), "/tmp/wsusdiag-log-%d", (int)getpid());
+	cr_assert_not_null(freopen(path, "w", stderr));
+	setvbuf(stderr, NULL, _IONBF, 0); /* as main makes it */
+}
+
+static void
+uncapture(void)
+{
+	remove(path);
+}
+
+static char *
+written(void)
+{
+	return fx_slurp(path, NULL);
+}
+
+/* The messages of the lines written, without time stamp and level. */
+static void
+expect_messages(const char *want)
+{
+	char *text = written(), got[4096] = "";
+	size_t n = 0;
+
+	for (char *line = strtok(text, "\n"); line != NULL;
+	     line = strtok(NULL, "\n")) {
+		const char *msg = strchr(line, ' ');
+
+		cr_assert_not_null(msg, "no time stamp: %s", line);
+		msg = strchr(msg + 1, ' ');
+		while (msg != NULL && *msg == ' ')
+			msg++;
+		cr_assert_not_null(msg, "no level: %s", line);
+		n += (size_t)snprintf(got + n, sizeof(got) - n, "%s%s",
+				      n > 0 ? "|" : "", msg);
+	}
+	cr_expect_str_eq(got, want);
+	free(text);
+}
+
+TestSuite(log, .init = capture, .fini = uncapture);
+
+Test(log, held_lines_wait_for_a_flush)
+{
+	struct log_hold h;
+
+	log_hold(&h);
+	log_info("one");
+	log_info("two");
+	expect_messages("");
+	log_flush();
+	expect_messages("one|two");
+	log_hold(NULL);
+}
+
+Test(log, a_warning_is_written_at_once_after_what_was_held)
+{
+	struct log_hold h;
+
+	log_hold(&h);
+	log_info("before");
+	log_warnx("trouble");
+	expect_messages("before|trouble");
+	log_info("after");
+	expect_messages("before|trouble");
+	log_hold(NULL); /* flushes */
+	expect_messages("before|trouble|after");
+	log_info("unheld");
+	expect_messages("before|trouble|after|unheld");
+}
+
+/* More than a hold takes: written as it fills, every line whole. */
+Test(log, a_full_hold_is_written_and_no_line_is_cut)
+{
+	struct log_hold h;
+	char *text;
+	int lines = 0;
+
+	log_hold(&h);
+	for (int i = 0; i < 500; i++)
+		log_info("line %03d %s", i, "padding padding padding padding");
+	text = written();
+	cr_expect_gt(strlen(text), 0, "nothing written when the hold filled");
+	free(text);
+	log_hold(NULL);
+	text = written();
+	for (char *p = text, *nl; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+		char want[32];
+
+		snprintf(want, sizeof(want), "line %03d ", lines++);
+		cr_assert_not_null(strstr(p, want),
+				   "line %d cut or out of order", lines - 1);
+		cr_assert(strstr(p, want) < nl, "line %d cut", lines - 1);
+	}
+	cr_expect_eq(lines, 500);
+	free(text);
+}
+
+/* The stamp is made once a second per thread; it must still be now. */
+Test(log, the_stamp_is_the_utc_time_to_the_millisecond)
+{
+	regex_t re;
+	char iso[32], want[32];
+	struct tm tm;
+	time_t t0, t1;
+
+	cr_assert_eq(regcomp(&re,
+			     "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:"
+			     "[0-9]{2}\\.[0-9]{3}Z$",
+			     REG_EXTENDED | REG_NOSUB),
+		     0);
+	for (int i = 0; i < 3; i++) {
+		t0 = (time_t)fx_unix_now();
+		plat_utc_iso(iso);
+		t1 = (time_t)fx_unix_now();
+		cr_expect_eq(regexec(&re, iso, 0, NULL, 0), 0, "%s", iso);
+		gmtime_r(&t0, &tm);
+		strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%S", &tm);
+		if (strncmp(iso, want, 19) != 0) {
+			gmtime_r(&t1, &tm);
+			strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%S", &tm);
+		}
+		cr_expect(strncmp(iso, want, 19) == 0, "%s is not %s", iso,
+			  want);
+		plat_sleep_ms(600); /* across a second at least once */
+	}
+	regfree(&re);
+}
