@@ -181,10 +181,10 @@ send_answer(struct MHD_Connection *conn, struct req_ctx *rc)
 
 	rc->answered = true;
 	ok = send_response(conn, res, rc->too_large);
-	log_info("%s %s %s %d %llums %s", rc->req.peer, rc->req.method,
-		 rc->req.path, res->status,
-		 (unsigned long long)(plat_now_ms() - rc->t0),
-		 res->identity[0] ? res->identity : "-");
+	log_access("%s %s %s %d %llums %s", rc->req.peer, rc->req.method,
+		   rc->req.path, res->status,
+		   (unsigned long long)(plat_now_ms() - rc->t0),
+		   res->identity[0] ? res->identity : "-");
 	api_response_clear(res);
 	return ok;
 }

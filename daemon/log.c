@@ -34,11 +34,11 @@ log_hold(struct log_hold *h)
 		h->len = 0;
 }
 
-/* A whole line: held, or written with the ones held before it. */
+/* A whole line: held, or written after the ones held before it. */
 static void
-emit(enum log_level l, const char *line, size_t n)
+emit(const char *line, size_t n, bool holdable)
 {
-	if (held != NULL && l < LOG_WARN) {
+	if (held != NULL && holdable) {
 		if (held->len + n > sizeof(held->buf))
 			log_flush();
 		memcpy(held->buf + held->len, line, n);
@@ -76,7 +76,8 @@ log_parse_level(const char *s, enum log_level *out)
  * keeps its newline.
  */
 static void
-vlog(enum log_level l, const char *suffix, const char *fmt, va_list ap)
+vlog(enum log_level l, bool holdable, const char *suffix, const char *fmt,
+     va_list ap)
 {
 	char line[LINE_MAX_BYTES];
 	size_t n;
@@ -97,24 +98,25 @@ vlog(enum log_level l, const char *suffix, const char *fmt, va_list ap)
 	if (n > sizeof(line) - 2)
 		n = sizeof(line) - 2;
 	line[n++] = '\n';
-	emit(l, line, n);
+	emit(line, n, holdable);
 }
 
-#define LOG_FN(fn, level, suffix_expr)                                         \
+#define LOG_FN(fn, level, holdable, suffix_expr)                               \
 	void fn(const char *fmt, ...)                                          \
 	{                                                                      \
 		const char *sfx = suffix_expr;                                 \
 		va_list ap;                                                    \
 		va_start(ap, fmt);                                             \
-		vlog(level, sfx, fmt, ap);                                     \
+		vlog(level, holdable, sfx, fmt, ap);                           \
 		va_end(ap);                                                    \
 	}
 
-LOG_FN(log_debug, LOG_DEBUG, NULL)
-LOG_FN(log_info, LOG_INFO, NULL)
-LOG_FN(log_warn, LOG_WARN, strerror(errno))
-LOG_FN(log_warnx, LOG_WARN, NULL)
-LOG_FN(log_errorx, LOG_ERROR, NULL)
+LOG_FN(log_debug, LOG_DEBUG, false, NULL)
+LOG_FN(log_info, LOG_INFO, false, NULL)
+LOG_FN(log_access, LOG_INFO, true, NULL)
+LOG_FN(log_warn, LOG_WARN, false, strerror(errno))
+LOG_FN(log_warnx, LOG_WARN, false, NULL)
+LOG_FN(log_errorx, LOG_ERROR, false, NULL)
 
 void
 fatalx(const char *fmt, ...)
@@ -122,7 +124,7 @@ fatalx(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(LOG_ERROR, NULL, fmt, ap);
+	vlog(LOG_ERROR, false, NULL, fmt, ap);
 	va_end(ap);
 	exit(1);
 }

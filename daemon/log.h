@@ -24,13 +24,16 @@ void fatalx(const char *fmt, ...)
     __attribute__((format(gnu_printf, 1, 2), noreturn));
 
 /*
- * A thread that logs a line per request can hold its info and debug
- * lines in h and write them with one write at log_flush, instead of one
- * write each: an event loop flushes before it sends the answers it
- * logged and before it sleeps. A warning or an error, and a full h,
- * flush first and are written at once. log_hold(NULL) ends holding,
- * after a last flush.
+ * An access line: info, one per request. A thread that logs them can
+ * hold them in h and write them with one write at log_flush, instead of
+ * one write each: an event loop flushes after MHD has made its answers,
+ * before they go out, and before it sleeps. Any other line, and a full
+ * h, flush what is held first and are written at once, so that a line
+ * about what a client sees (a refusal, a close) is written before it
+ * happens. log_hold(NULL) ends holding, after a last flush.
  */
+void log_access(const char *fmt, ...) __attribute__((format(gnu_printf, 1, 2)));
+
 struct log_hold {
 	size_t len;
 	char buf[8192];

@@ -403,6 +403,9 @@ close_idle(void)
 			close(idle[i]);
 }
 
+/* Places by which the loops' accept order may differ from connect order. */
+#define ACCEPT_SLACK 8
+
 /* The shipped defaults for both limits. */
 static void
 start_slowloris(void)
@@ -440,16 +443,23 @@ Test(limits, slowloris_from_many_addresses_does_not_stop_health,
 			send_all(idle[i], half_hello, sizeof(half_hello));
 	}
 	expect_health();
-	for (int i = 0; i < SLOWLORIS; i++)
-		open += still_open(idle[i]);
-	/* The table held the newest 64; /health evicted the oldest. */
+	/*
+	 * The table held the newest 64; /health evicted the oldest. Two
+	 * loops accept from one backlog at once, so neighbours may be
+	 * accepted (and evicted) in the other order than they connected:
+	 * "newest" is exact only up to a few places.
+	 */
+	for (int i = 0; i < SLOWLORIS; i++) {
+		bool is_open = still_open(idle[i]);
+
+		open += is_open;
+		cr_expect(!is_open || i >= SLOWLORIS - 64 - ACCEPT_SLACK,
+			  "connection %d of %d is still open: an older one "
+			  "was kept",
+			  i, SLOWLORIS);
+	}
 	cr_expect_eq(open, 63, "%d idle connections hold a slot", open);
-	cr_expect(!still_open(idle[0]), "the first was not evicted");
-	cr_expect(!still_open(idle[SLOWLORIS - 64]),
-		  "/health did not evict the oldest");
-	cr_expect(still_open(idle[SLOWLORIS - 63]) &&
-		      still_open(idle[SLOWLORIS - 1]),
-		  "a newer one was evicted first");
+	cr_expect(still_open(idle[SLOWLORIS - 1]), "the newest was evicted");
 	elapsed_ms = -ms_left(&t0, 0);
 	log = slurp(d.log);
 	cr_assert_not_null(log);

@@ -68,28 +68,31 @@ Test(log, held_lines_wait_for_a_flush)
 	struct log_hold h;
 
 	log_hold(&h);
-	log_info("one");
-	log_info("two");
+	log_access("one");
+	log_access("two");
 	expect_messages("");
 	log_flush();
 	expect_messages("one|two");
 	log_hold(NULL);
 }
 
-Test(log, a_warning_is_written_at_once_after_what_was_held)
+Test(log, any_other_line_is_written_at_once_after_what_was_held)
 {
 	struct log_hold h;
 
 	log_hold(&h);
-	log_info("before");
+	log_access("before");
 	log_warnx("trouble");
 	expect_messages("before|trouble");
-	log_info("after");
+	log_access("after");
 	expect_messages("before|trouble");
+	log_info("a refusal"); /* not an access line: at once */
+	expect_messages("before|trouble|after|a refusal");
+	log_access("last");
 	log_hold(NULL); /* flushes */
-	expect_messages("before|trouble|after");
-	log_info("unheld");
-	expect_messages("before|trouble|after|unheld");
+	expect_messages("before|trouble|after|a refusal|last");
+	log_access("unheld");
+	expect_messages("before|trouble|after|a refusal|last|unheld");
 }
 
 /* More than a hold takes: written as it fills, every line whole. */
@@ -101,7 +104,8 @@ Test(log, a_full_hold_is_written_and_no_line_is_cut)
 
 	log_hold(&h);
 	for (int i = 0; i < 500; i++)
-		log_info("line %03d %s", i, "padding padding padding padding");
+		log_access("line %03d %s", i,
+			   "padding padding padding padding");
 	text = written();
 	cr_expect_gt(strlen(text), 0, "nothing written when the hold filled");
 	free(text);
