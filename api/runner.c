@@ -8,6 +8,7 @@
  * call that hangs for good would otherwise cost one more thread on every
  * poll of a console, for as long as the daemon runs.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -187,19 +188,29 @@ job_main(void *p)
 	tracker_add(t, -1);
 }
 
+/* A check's stand-in result: the finding "timeout", saying why. */
 static void
-timed_out(const struct check *c, uint32_t limit, struct check_result *out)
+timed_out(const struct check *c, uint64_t duration_ms, const char *why,
+	  struct check_result *out)
 {
 	struct finding *f;
 
 	result_init(out, c->id, c->title);
-	f = result_add(out, "timeout", ST_ERROR,
-		       "the check did not finish within its time limit of "
-		       "%u ms",
-		       limit);
+	f = result_add(out, "timeout", ST_ERROR, "%s", why);
 	f->error = hr_from_win32(1460); /* ERROR_TIMEOUT */
 	result_finish(out);
-	out->duration_ms = limit;
+	out->duration_ms = duration_ms;
+}
+
+static void
+over_limit(const struct check *c, struct check_result *out)
+{
+	char why[128];
+
+	snprintf(why, sizeof(why),
+		 "the check did not finish within its time limit of %u ms",
+		 c->time_limit_ms);
+	timed_out(c, c->time_limit_ms, why, out);
 }
 
 /* Not started: the same finding, since the host is just as stuck. */
@@ -207,17 +218,14 @@ static void
 held_back(const struct check *c, uint64_t since, uint64_t now,
 	  struct check_result *out)
 {
-	struct finding *f;
+	char why[192];
 
-	result_init(out, c->id, c->title);
-	f = result_add(out, "timeout", ST_ERROR,
-		       "not run: an earlier run of this check has been "
-		       "running for %llu ms, past its time limit of %u ms; "
-		       "it is not started again until that run ends",
-		       (unsigned long long)(now - since), c->time_limit_ms);
-	f->error = hr_from_win32(1460); /* ERROR_TIMEOUT */
-	result_finish(out);
-	out->duration_ms = 0;
+	snprintf(why, sizeof(why),
+		 "not run: an earlier run of this check has been running for "
+		 "%llu ms, past its time limit of %u ms; it is not started "
+		 "again until that run ends",
+		 (unsigned long long)(now - since), c->time_limit_ms);
+	timed_out(c, 0, why, out);
 }
 
 /*
@@ -239,7 +247,7 @@ collect(struct run *r, struct check_result *out)
 			out[i] = j->result;
 			memset(&j->result, 0, sizeof(j->result));
 		} else {
-			timed_out(j->check, limit, &out[i]);
+			over_limit(j->check, &out[i]);
 			j->abandoned = !j->done && j->waits == NULL;
 			if (j->abandoned)
 				tracker_abandon(r->tracker, j);
