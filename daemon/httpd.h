@@ -20,7 +20,7 @@ struct httpd_limits {
 	size_t body_bytes;
 	/*
 	 * The largest request head: the listener answers 431 above it.
-	 * MHD's per-connection pool is twice as large, so that MHD's own
+	 * MHD's per-connection pool is larger (httpd.c), so that MHD's own
 	 * 431 (HTML, not problem+json) is only a backstop.
 	 */
 	size_t head_bytes;

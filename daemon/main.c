@@ -20,7 +20,7 @@
 
 /*
  * The largest request head: the listener answers 431 problem+json over
- * it, and MHD's pool is twice as large (httpd.h). Not a config key.
+ * it, and MHD's pool is 8 KiB larger (httpd.c). Not a config key.
  */
 #define HEAD_BYTES 16384
 

@@ -505,8 +505,8 @@ Test(limits, half_a_client_hello_is_dropped_at_the_handshake_deadline,
 
 /*
  * The listener counts each request head and answers one over 16 KiB or
- * 100 header fields itself, with problem+json; MHD (whose pool is twice
- * that) never sees the whole head, so its HTML 431 does not appear.
+ * 100 header fields itself, with problem+json; MHD (whose pool is 8 KiB
+ * larger) never sees the whole head, so its HTML 431 does not appear.
  */
 #define HEAD_MAX 16384
 
@@ -565,18 +565,19 @@ Test(limits, header_flood_gets_431_problem_and_close, .init = start_default,
 }
 
 /*
- * GET /health whose head is exactly len bytes with n header fields (n
- * >= 3), padded in its last field, closing after the answer.
+ * A head that begins with start (a request line and its fields) and is
+ * exactly len bytes with n header fields, padded in its last field.
  */
 static char *
-head_of(size_t len, int n)
+head_from(const char *start, size_t len, int n)
 {
 	char *req = malloc(len + 1);
-	size_t off = (size_t)snprintf(req, len + 1,
-				      "GET /health HTTP/1.1\r\nHost: localhost"
-				      "\r\nConnection: close\r\n");
+	size_t off = (size_t)snprintf(req, len + 1, "%s", start);
+	int have = -1;
 
-	for (int i = 3; i < n; i++)
+	for (const char *p = start; (p = strstr(p, "\r\n")) != NULL; p += 2)
+		have++;
+	for (int i = have + 1; i < n; i++)
 		off += (size_t)snprintf(req + off, len + 1 - off,
 					"X-%03d: v\r\n", i);
 	off += (size_t)snprintf(req + off, len + 1 - off, "X-Pad: ");
@@ -585,6 +586,15 @@ head_of(size_t len, int n)
 	memcpy(req + len - 4, "\r\n\r\n", 4);
 	req[len] = '\0';
 	return req;
+}
+
+/* GET /health, closing after the answer, with such a head (n >= 3). */
+static char *
+head_of(size_t len, int n)
+{
+	return head_from("GET /health HTTP/1.1\r\nHost: localhost\r\n"
+			 "Connection: close\r\n",
+			 len, n);
 }
 
 /* One request on a new session, up to the daemon's close. */
@@ -630,6 +640,35 @@ Test(limits, a_head_at_the_limits_is_served_and_one_over_is_not,
 		}
 		free(req);
 	}
+	free(r);
+}
+
+/*
+ * MHD's pool (httpd.c) also holds a body's first bytes and the answer's
+ * header beside a head at both limits.
+ */
+Test(limits, a_post_with_a_head_at_the_limits_and_a_body_is_served,
+     .init = start_default, .fini = stop)
+{
+	size_t blen = 4000;
+	char start[512], *head, *req = malloc(HEAD_MAX + blen);
+	struct reply *r = malloc(sizeof(*r));
+
+	snprintf(start, sizeof(start),
+		 POST_HEAD "Connection: close\r\nContent-Length: %zu\r\n",
+		 blen);
+	head = head_from(start, HEAD_MAX, 100);
+	memcpy(req, head, HEAD_MAX);
+	memcpy(req + HEAD_MAX, "{\"dry_run\":true", 15);
+	memset(req + HEAD_MAX + 15, ' ', blen - 16);
+	req[HEAD_MAX + blen - 1] = '}';
+	exchange(req, HEAD_MAX + blen, r);
+	cr_expect(strncmp(r->buf, "HTTP/1.1 200 ", 13) == 0, "%.400s", r->buf);
+	cr_expect(strstr(r->buf, "\"id\":\"restart-bits\",\"status\":"
+				 "\"planned\",\"dry_run\":true") != NULL,
+		  "%.400s", r->buf);
+	free(head);
+	free(req);
 	free(r);
 }
 
