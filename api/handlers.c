@@ -94,6 +94,9 @@ h_checks(const struct api_ctx *ctx, const struct api_request *req,
 		cJSON_AddStringToObject(e, "description", c->description);
 		cJSON_AddStringToObject(e, "seed_section", c->seed_section);
 		cJSON_AddNumberToObject(e, "time_limit_ms", c->time_limit_ms);
+		cJSON_AddItemToObject(e, "after",
+				      c->after ? cJSON_CreateString(c->after)
+					       : cJSON_CreateNull());
 		cJSON_AddItemToArray(arr, e);
 	}
 	respond_json(res, 200, o);

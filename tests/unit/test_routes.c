@@ -328,3 +328,38 @@ Test(api, running_an_admitted_call_keeps_the_identity)
 	cr_expect_str_eq(res.identity, "token:reader");
 	api_response_clear(&res);
 }
+
+/*
+ * The catalogue says which check each one starts after in /report: a
+ * check of the catalogue itself, never the check itself.
+ */
+Test(api, check_catalogue_names_what_each_check_starts_after)
+{
+	struct api_response res;
+	cJSON *j, *e, *after;
+	const char *jobs_after = NULL;
+
+	cr_assert_eq(
+	    status_of("GET", "/checks", "Bearer read-secret", NULL, &res), 200);
+	j = cJSON_Parse(res.body);
+	cr_assert_not_null(j);
+	cJSON_ArrayForEach(e, cJSON_GetObjectItem(j, "checks"))
+	{
+		const char *id = cJSON_GetObjectItem(e, "id")->valuestring;
+
+		after = cJSON_GetObjectItem(e, "after");
+		cr_assert_not_null(after, "%s has no \"after\"", id);
+		if (cJSON_IsNull(after))
+			continue;
+		cr_assert(cJSON_IsString(after), "%s", id);
+		cr_expect_not_null(check_find(after->valuestring),
+				   "%s starts after unknown %s", id,
+				   after->valuestring);
+		cr_expect_str_neq(after->valuestring, id);
+		if (strcmp(id, "bits-jobs") == 0)
+			jobs_after = after->valuestring;
+	}
+	cr_expect_str_eq(jobs_after ? jobs_after : "(null)", "bits");
+	cJSON_Delete(j);
+	api_response_clear(&res);
+}
