@@ -412,10 +412,21 @@ smoke() {
 		-lmbedtls -lmbedx509 -lmbedcrypto -lws2_32
 
 	# A fresh prefix boots Windows once (wineboot); later runs reuse it.
+	# On a loaded machine Wine can leave a half-made prefix ("could not
+	# load kernel32.dll, status c0000135"), which only a new one cures:
+	# one more try, said.
 	if [ ! -f "$dir/prefix/.ready" ]; then
 		t=$SECONDS
 		rm -rf "$dir/prefix"
-		run "$log" "${env[@]}" wine wineboot --init
+		printf '\n$ wine wineboot --init\n' >>"$log"
+		if ! "${env[@]}" wine wineboot --init >>"$log" 2>&1; then
+			say "smoke: wineboot --init failed; making the prefix" \
+				"again (log: $log)" >&2
+			"${env[@]}" wineserver -k >>"$log" 2>&1 || true
+			"${env[@]}" timeout 60 wineserver -w >>"$log" 2>&1 || true
+			rm -rf "$dir/prefix"
+			run "$log" "${env[@]}" wine wineboot --init
+		fi
 		run "$log" "${env[@]}" wineserver -w
 		touch "$dir/prefix/.ready"
 		say "smoke: new Wine prefix ready ($((SECONDS - t)) s," \

@@ -120,7 +120,15 @@ run() {
 	fi
 }
 
-run wineboot --init
+# On a loaded machine Wine can leave a half-made prefix ("could not load
+# kernel32.dll, status c0000135"), which only a new one cures: one more
+# try, said.
+if ! wineboot --init >>"$log" 2>&1; then
+	say "wineboot --init failed; making $prefix again" >&2
+	stop_server
+	rm -rf "$prefix"
+	run wineboot --init
+fi
 run wine winecfg -v win10
 mkdir -p "$baseline"
 run wine reg export "$bits_key" 'C:\wsusdiag-baseline\BITS.reg' /y
