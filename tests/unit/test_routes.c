@@ -40,15 +40,22 @@ setup(void)
 
 TestSuite(api, .init = setup);
 
+/* A request from 127.0.0.1 with a token (authz) or a certificate (cn). */
+static struct api_request
+request(const char *method, const char *path, const char *authz, const char *cn)
+{
+	return (struct api_request){.method = method,
+				    .path = path,
+				    .authorization = authz,
+				    .cert_cn = cn,
+				    .peer = "127.0.0.1"};
+}
+
 static int
 status_of(const char *method, const char *path, const char *authz,
 	  const char *cn, struct api_response *res)
 {
-	struct api_request req = {.method = method,
-				  .path = path,
-				  .authorization = authz,
-				  .cert_cn = cn,
-				  .peer = "127.0.0.1"};
+	struct api_request req = request(method, path, authz, cn);
 
 	api_handle(&ctx, &req, res);
 	return res->status;
@@ -214,12 +221,9 @@ static bool
 admit(const char *method, const char *path, const char *authz, bool too_large,
       struct api_call *call, struct api_response *res)
 {
-	struct api_request req = {.method = method,
-				  .path = path,
-				  .authorization = authz,
-				  .body_too_large = too_large,
-				  .peer = "127.0.0.1"};
+	struct api_request req = request(method, path, authz, NULL);
 
+	req.body_too_large = too_large;
 	return api_admit(&ctx, &req, call, res);
 }
 
@@ -392,9 +396,9 @@ Test(api, routes_that_do_not_block_never_call_the_host)
 			 brace == NULL			? ""
 			 : strstr(r->pattern, "{code}") ? "0x80070005"
 							: "bits");
-		cr_expect_lt(status_of(r->method, path, "Bearer admin-secret",
+		cr_expect_eq(status_of(r->method, path, "Bearer admin-secret",
 				       NULL, &res),
-			     400, "%s %s: %d %s", r->method, path, res.status,
+			     200, "%s %s: %d %s", r->method, path, res.status,
 			     res.body);
 		api_response_clear(&res);
 		checked++;
